@@ -1,0 +1,1 @@
+"""A Stripe-compatible local API serving a deterministic synthetic account, with ground truth."""

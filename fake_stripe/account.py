@@ -1,0 +1,157 @@
+"""A fake Stripe account: build it from the simulation, cache it on disk, advance its clock.
+
+`load_account(size)` is what the server, the demo, the tests and the benchmarks use. The platform
+account has two connected accounts (Connect), each a smaller business of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fake_stripe import clock
+from fake_stripe import stripe_json as sj
+from fake_stripe.clock import DAY
+from fake_stripe.fx import FAKE_ACCOUNT_OVERRIDES, RateTable
+from fake_stripe.ground_truth import GroundTruth
+from fake_stripe.render import RenderContext
+from fake_stripe.simulate import (CustomerLife, Recorder, World, build_catalog, build_payouts, hashed_id,
+                                  signup_times)
+
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Size:
+    months: int
+    customers_per_month: float
+    connected_share: float  # connected accounts are this fraction of the platform's size
+
+
+SIZES: dict[str, Size] = {
+    "tiny": Size(months=6, customers_per_month=3, connected_share=0.0),
+    "small": Size(months=12, customers_per_month=5, connected_share=0.3),
+    "demo": Size(months=24, customers_per_month=19, connected_share=0.1),
+    "large": Size(months=24, customers_per_month=3860, connected_share=0.0),
+}
+
+RESOURCES = ("charges", "customers", "invoices", "prices", "products", "subscriptions", "balance_transactions",
+             "disputes", "payouts", "credit_notes", "refunds")
+
+
+@dataclass
+class Account:
+    account_id: str
+    now: int
+    seed: int
+    size: str
+    customers_per_month: float
+    months: int
+    objects: dict[str, list[dict[str, Any]]]
+    events: list[dict[str, Any]]
+    render_context: RenderContext
+    world: World
+    connected: dict[str, Account] = field(default_factory=dict)
+
+    @property
+    def start(self) -> int:
+        return self.world.start
+
+    def advance(self, days: float) -> None:
+        """Simulate `days` more business: new objects, updates, cancellations and their events."""
+        fresh = build_account(self.size, self.seed, self.now + int(days * DAY), account_id=self.account_id,
+                              customers_per_month=self.customers_per_month, months=self.months,
+                              start=self.world.start, with_connected=False)
+        self.now, self.objects, self.events = fresh.now, fresh.objects, fresh.events
+        self.render_context, self.world = fresh.render_context, fresh.world
+        for acct in self.connected.values():
+            acct.advance(days)
+
+    def ground_truth(self, base_currency: str = "USD") -> GroundTruth:
+        return GroundTruth(self.world, rate_table(), base_currency)
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(v) for k, v in self.objects.items()} | {"events": len(self.events)}
+
+
+_RATES: RateTable | None = None
+
+
+def rate_table() -> RateTable:
+    global _RATES
+    if _RATES is None:
+        _RATES = RateTable(FAKE_ACCOUNT_OVERRIDES)
+    return _RATES
+
+
+def build_account(size: str = "demo", seed: int = 7, now: int | None = None, *, account_id: str | None = None,
+                  customers_per_month: float | None = None, months: int | None = None, start: int | None = None,
+                  with_connected: bool = True) -> Account:
+    spec = SIZES[size]
+    now = clock.today_utc() if now is None else now
+    months = months or spec.months
+    cpm = customers_per_month or spec.customers_per_month
+    start = start if start is not None else clock.add_months(clock.month_start(now), -months)
+    account_id = account_id or hashed_id("acct_", "platform", seed, n=16)
+    ctx = RenderContext(prices={}, invoice_by_charge={}, charge_by_payment_intent={})
+    rec = Recorder(now=now, upgrade_at=now - 15 * DAY, account_id=account_id, ctx=ctx)
+    world = World(seed=seed, start=start, now=now, rec=rec)
+    world.fx = rate_table().major_rate
+    build_catalog(world)
+    for index, t in enumerate(signup_times(seed, start, now, cpm)):
+        life = CustomerLife(world, index, t)
+        life.run()
+        life.finish()
+    build_payouts(world)
+    acct = Account(account_id=account_id, now=now, seed=seed, size=size, customers_per_month=cpm, months=months,
+                   objects=render_objects(world), events=rec.events, render_context=ctx, world=world)
+    if with_connected and spec.connected_share > 0:
+        for n in (1, 2):
+            sub = build_account(size, seed * 1000 + n, now, account_id=hashed_id("acct_", "connected", seed, n, n=16),
+                                customers_per_month=cpm * spec.connected_share, months=months, start=start,
+                                with_connected=False)
+            acct.connected[sub.account_id] = sub
+    return acct
+
+
+def render_objects(world: World) -> dict[str, list[dict[str, Any]]]:
+    """Every object as a list request in the current shape sees it at `now` (deleted ones are gone)."""
+    return {
+        "products": [sj.product(p) for p in world.products.values()],
+        "prices": [sj.price(p) for p in world.prices.values()],
+        "customers": [sj.customer(c) for c in world.customers if c.deleted_at is None],
+        "subscriptions": [sj.subscription(s) for s in world.subscriptions],
+        "invoices": [sj.invoice(i) for i in world.invoices],
+        "charges": [sj.charge(c) for c in world.charges],
+        "refunds": [sj.refund(r) for r in world.refunds],
+        "credit_notes": [sj.credit_note(c) for c in world.credit_notes],
+        "disputes": [sj.dispute(d) for d in world.disputes],
+        "balance_transactions": [sj.balance_transaction(b) for b in world.balance_transactions],
+        "payouts": [sj.payout(p) for p in world.payouts],
+    }
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("FAKE_STRIPE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "stripe-revenue", "fake_stripe")
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def load_account(size: str = "demo", seed: int = 7, now: int | None = None) -> Account:
+    """The account for (size, seed, now), generated once and cached on disk with its ground truth."""
+    now = clock.today_utc() if now is None else now
+    path = cache_dir() / f"{size}-s{seed}-{now}-v{CACHE_VERSION}.pickle"
+    if path.exists():
+        with path.open("rb") as f:
+            return pickle.load(f)
+    acct = build_account(size, seed, now)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as f:
+        pickle.dump(acct, f, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    return acct

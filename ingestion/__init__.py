@@ -1,0 +1,1 @@
+"""Stripe → warehouse ingestion (dlt source `stripe`), its CLI, webhooks and the dashboard."""
