@@ -18,8 +18,7 @@ from fake_stripe.clock import DAY
 from fake_stripe.fx import FAKE_ACCOUNT_OVERRIDES, RateTable
 from fake_stripe.ground_truth import GroundTruth
 from fake_stripe.render import RenderContext
-from fake_stripe.simulate import (CustomerLife, Recorder, World, build_catalog, build_payouts, hashed_id,
-                                  signup_times)
+from fake_stripe.simulate import CustomerLife, Recorder, World, build_catalog, build_payouts, hashed_id, signup_times
 
 CACHE_VERSION = 1
 
@@ -50,6 +49,7 @@ class Account:
     size: str
     customers_per_month: float
     months: int
+    origin: int  # the clock at first build: the API upgrade and catalog history are dated from it
     objects: dict[str, list[dict[str, Any]]]
     events: list[dict[str, Any]]
     render_context: RenderContext
@@ -64,7 +64,7 @@ class Account:
         """Simulate `days` more business: new objects, updates, cancellations and their events."""
         fresh = build_account(self.size, self.seed, self.now + int(days * DAY), account_id=self.account_id,
                               customers_per_month=self.customers_per_month, months=self.months,
-                              start=self.world.start, with_connected=False)
+                              start=self.world.start, origin=self.origin, with_connected=False)
         self.now, self.objects, self.events = fresh.now, fresh.objects, fresh.events
         self.render_context, self.world = fresh.render_context, fresh.world
         for acct in self.connected.values():
@@ -89,7 +89,7 @@ def rate_table() -> RateTable:
 
 def build_account(size: str = "demo", seed: int = 7, now: int | None = None, *, account_id: str | None = None,
                   customers_per_month: float | None = None, months: int | None = None, start: int | None = None,
-                  with_connected: bool = True) -> Account:
+                  origin: int | None = None, with_connected: bool = True) -> Account:
     spec = SIZES[size]
     now = clock.today_utc() if now is None else now
     months = months or spec.months
@@ -97,8 +97,9 @@ def build_account(size: str = "demo", seed: int = 7, now: int | None = None, *, 
     start = start if start is not None else clock.add_months(clock.month_start(now), -months)
     account_id = account_id or hashed_id("acct_", "platform", seed, n=16)
     ctx = RenderContext(prices={}, invoice_by_charge={}, charge_by_payment_intent={})
-    rec = Recorder(now=now, upgrade_at=now - 15 * DAY, account_id=account_id, ctx=ctx)
-    world = World(seed=seed, start=start, now=now, rec=rec)
+    origin = now if origin is None else origin
+    rec = Recorder(now=now, upgrade_at=origin - 15 * DAY, account_id=account_id, ctx=ctx)
+    world = World(seed=seed, start=start, now=now, rec=rec, origin=origin)
     world.fx = rate_table().major_rate
     build_catalog(world)
     for index, t in enumerate(signup_times(seed, start, now, cpm)):
@@ -107,22 +108,25 @@ def build_account(size: str = "demo", seed: int = 7, now: int | None = None, *, 
         life.finish()
     build_payouts(world)
     acct = Account(account_id=account_id, now=now, seed=seed, size=size, customers_per_month=cpm, months=months,
+                   origin=origin,
                    objects=render_objects(world), events=rec.events, render_context=ctx, world=world)
     if with_connected and spec.connected_share > 0:
         for n in (1, 2):
             sub = build_account(size, seed * 1000 + n, now, account_id=hashed_id("acct_", "connected", seed, n, n=16),
                                 customers_per_month=cpm * spec.connected_share, months=months, start=start,
-                                with_connected=False)
+                                origin=origin, with_connected=False)
             acct.connected[sub.account_id] = sub
     return acct
 
 
 def render_objects(world: World) -> dict[str, list[dict[str, Any]]]:
-    """Every object as a list request in the current shape sees it at `now` (deleted ones are gone)."""
+    """Every object in the current shape as of `now`."""
     return {
-        "products": [sj.product(p) for p in world.products.values()],
+        # deleted objects stay retrievable as Stripe's `{"id", "object", "deleted": true}` stubs (never listed)
+        "products": [sj.product(p) for p in world.products.values()]
+        + [sj.deleted(p.id, "product") for p in world.deleted_products],
         "prices": [sj.price(p) for p in world.prices.values()],
-        "customers": [sj.customer(c) for c in world.customers if c.deleted_at is None],
+        "customers": [sj.customer(c) if c.deleted_at is None else sj.deleted(c.id, "customer") for c in world.customers],
         "subscriptions": [sj.subscription(s) for s in world.subscriptions],
         "invoices": [sj.invoice(i) for i in world.invoices],
         "charges": [sj.charge(c) for c in world.charges],

@@ -29,10 +29,10 @@ def local_amount(usd_major: float, currency: str) -> int:
     """A price list amount: the USD price scaled and rounded to a 'nice' local figure, in minor units."""
     major = usd_major * _FX_SCALE[currency]
     if currency == "jpy":
-        return int(round(major / 100.0)) * 100
+        return round(major / 100.0) * 100
     if currency == "kwd":
-        return int(round(major * 4)) * 250  # quarter-dinar steps, three decimals
-    return int(round(major)) * _MINOR[currency]
+        return round(major * 4) * 250  # quarter-dinar steps, three decimals
+    return round(major) * _MINOR[currency]
 
 
 @dataclass(frozen=True)

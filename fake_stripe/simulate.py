@@ -61,7 +61,8 @@ class Recorder:
     account_id: str
     ctx: RenderContext
     events: list[dict[str, Any]] = field(default_factory=list)
-    _seq: itertools.count = field(default_factory=itertools.count)
+    # occurrences of (object, type, time): part of the event id, and the same whatever the window
+    _occurrences: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
     def in_window(self, t: int) -> bool:
         return self.now - EVENTS_WINDOW < t <= self.now
@@ -73,10 +74,12 @@ class Recorder:
         if not self.in_window(t):
             return
         version = self.version_at(t)
-        data: dict[str, Any] = {"object": render(collapse(obj), version, self.ctx)}
+        # render first (the legacy shape reads expanded fields), then hide what events never expand
+        data: dict[str, Any] = {"object": collapse(render(obj, version, self.ctx))}
         if previous is not None:
-            data["previous_attributes"] = diff(render(collapse(previous), version, self.ctx), data["object"])
-        seq = next(self._seq)
+            data["previous_attributes"] = diff(collapse(render(previous, version, self.ctx)), data["object"])
+        key = (obj["id"], etype, t)
+        seq = self._occurrences[key] = self._occurrences.get(key, -1) + 1
         self.events.append({
             "id": hashed_id("evt_", self.account_id, obj["id"], etype, t, seq),
             "object": "event", "api_version": version,
@@ -101,6 +104,7 @@ class World:
     start: int
     now: int
     rec: Recorder
+    origin: int  # the clock the account was first built at: fixed catalog history is dated from it
     products: dict[str, m.Product] = field(default_factory=dict)
     prices: dict[tuple[str, str, str], m.Price] = field(default_factory=dict)  # (product, currency, interval)
     coupons: dict[str, m.Coupon] = field(default_factory=dict)
@@ -158,10 +162,10 @@ def build_catalog(world: World) -> None:
                      description="Never launched")
     world.deleted_products.append(beta)
     rec.emit(t0, "product.created", sj.product(beta))
-    beta.deleted_at = world.now - 3 * DAY
+    beta.deleted_at = world.origin - 3 * DAY
     rec.emit(beta.deleted_at, "product.deleted", sj.product(beta))
     pro = world.products["pro"]
-    t_rename = world.now - 5 * DAY
+    t_rename = world.origin - 5 * DAY
     before = rec.snapshot(t_rename, sj.product, pro)
     pro.name, pro.updated = "Pro (per seat)", t_rename
     rec.updated(t_rename, "product.updated", sj.product, pro, before)
@@ -750,12 +754,14 @@ def build_payouts(world: World) -> None:
             bt = m.BalanceTransaction(id=rid(rng, "txn_", 24), amount=-amount, currency=cur, fee=0, created=t,
                                       available_on=t, type="payout", reporting_category="payout", source=pid)
             p = m.Payout(id=pid, amount=amount, currency=cur, created=t, arrival_date=t + 2 * DAY,
-                         balance_transaction=bt.id, status="paid" if t + 2 * DAY <= world.now else "in_transit")
+                         balance_transaction=bt.id, status="in_transit")
             world.balance_transactions.append(bt)
             world.payouts.append(p)
             world.rec.emit(t, "payout.created", sj.payout(p))
-            if p.status == "paid":
-                world.rec.emit(t + 2 * DAY, "payout.paid", sj.payout(p))
+            if p.arrival_date <= world.now:
+                before = world.rec.snapshot(p.arrival_date, sj.payout, p)
+                p.status = "paid"
+                world.rec.updated(p.arrival_date, "payout.paid", sj.payout, p, before)
             pending[cur] = 0
         t += week
 

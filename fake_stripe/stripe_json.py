@@ -198,7 +198,7 @@ def invoice(inv: m.Invoice) -> dict[str, Any]:
     return {
         "id": inv.id, "object": "invoice", "account_country": "US", "account_name": "Fake SaaS Inc.",
         "account_tax_ids": None, "amount_due": inv.amount_due, "amount_overpaid": 0,
-        "amount_paid": inv.amount_paid, "amount_paid_off_stripe": 0,
+        "amount_paid": inv.amount_paid,
         "amount_remaining": inv.amount_due - inv.amount_paid if inv.status not in ("void", "uncollectible")
         else 0,
         "amount_shipping": 0, "application": None, "attempt_count": inv.attempt_count,
