@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from fake_stripe import clock
 from fake_stripe import stripe_json as sj
@@ -34,7 +37,7 @@ SIZES: dict[str, Size] = {
     "tiny": Size(months=6, customers_per_month=3, connected_share=0.0),
     "small": Size(months=12, customers_per_month=5, connected_share=0.3),
     "demo": Size(months=24, customers_per_month=19, connected_share=0.1),
-    "large": Size(months=24, customers_per_month=3860, connected_share=0.0),
+    "large": Size(months=36, customers_per_month=2300, connected_share=0.0),
 }
 
 RESOURCES = ("charges", "customers", "invoices", "prices", "products", "subscriptions", "balance_transactions",
@@ -102,14 +105,19 @@ def build_account(size: str = "demo", seed: int = 7, now: int | None = None, *, 
     world = World(seed=seed, start=start, now=now, rec=rec, origin=origin)
     world.fx = rate_table().major_rate
     build_catalog(world)
-    for index, t in enumerate(signup_times(seed, start, now, cpm)):
-        life = CustomerLife(world, index, t)
-        life.run()
-        life.finish()
-    build_payouts(world)
+    arrivals = signup_times(seed, start, now, cpm)
+    if size == "large":  # too big to keep as records and dicts: stream chunks of customers into bytes
+        objects = _simulate_streaming(world, arrivals)
+    else:
+        for index, t in enumerate(arrivals):
+            life = CustomerLife(world, index, t)
+            life.run()
+            life.finish()
+        build_payouts(world)
+        objects = render_objects(world)
     acct = Account(account_id=account_id, now=now, seed=seed, size=size, customers_per_month=cpm, months=months,
                    origin=origin,
-                   objects=render_objects(world), events=rec.events, render_context=ctx, world=world)
+                   objects=objects, events=rec.events, render_context=ctx, world=world)
     if with_connected and spec.connected_share > 0:
         for n in (1, 2):
             sub = build_account(size, seed * 1000 + n, now, account_id=hashed_id("acct_", "connected", seed, n, n=16),
@@ -117,6 +125,31 @@ def build_account(size: str = "demo", seed: int = 7, now: int | None = None, *, 
                                 origin=origin, with_connected=False)
             acct.connected[sub.account_id] = sub
     return acct
+
+
+class StoredObject(Mapping[str, Any]):
+    """A Stripe object kept as JSON bytes (large accounts): `id`, `object`, `created` at hand, the rest
+    decoded on use. Readers that need the whole object call `materialize()` once."""
+
+    __slots__ = ("blob", "created", "id", "object")
+
+    def __init__(self, obj: dict[str, Any]) -> None:
+        self.id, self.object, self.created = obj["id"], obj.get("object"), obj.get("created")
+        self.blob = orjson.dumps(obj)
+
+    def materialize(self) -> dict[str, Any]:
+        return orjson.loads(self.blob)
+
+    def __getitem__(self, key: str) -> Any:
+        if key in ("id", "object", "created"):
+            return getattr(self, key)
+        return self.materialize()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.materialize())
+
+    def __len__(self) -> int:
+        return len(self.materialize())
 
 
 def render_objects(world: World) -> dict[str, list[dict[str, Any]]]:
@@ -136,6 +169,31 @@ def render_objects(world: World) -> dict[str, list[dict[str, Any]]]:
         "balance_transactions": [sj.balance_transaction(b) for b in world.balance_transactions],
         "payouts": [sj.payout(p) for p in world.payouts],
     }
+
+
+def _simulate_streaming(world: World, arrivals: list[int], chunk: int = 2000) -> dict[str, list[Any]]:
+    """Simulate customers chunk by chunk, keeping only each object's JSON bytes (no ground truth)."""
+    objects: dict[str, list[Any]] = {name: [] for name in RESOURCES}
+    available: list[tuple[int, str, int]] = []
+    lists = ("customers", "subscriptions", "invoices", "charges", "refunds", "credit_notes", "disputes",
+             "balance_transactions")
+    for first in range(0, len(arrivals), chunk):
+        for index in range(first, min(first + chunk, len(arrivals))):
+            life = CustomerLife(world, index, arrivals[index])
+            life.run()
+            life.finish()
+        rendered = render_objects(world)
+        for name in lists:
+            objects[name].extend(StoredObject(o) for o in rendered[name])
+        available.extend((b.available_on, b.currency, b.net) for b in world.balance_transactions)
+        for name in lists:
+            getattr(world, name).clear()
+        world.persons.clear()
+    build_payouts(world, available)
+    rendered = render_objects(world)
+    for name in ("products", "prices", "payouts", "balance_transactions"):
+        objects[name].extend(StoredObject(o) for o in rendered[name])
+    return objects
 
 
 def cache_dir() -> Path:

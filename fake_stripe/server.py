@@ -165,6 +165,9 @@ class _AccountRenderer:
         self._lock = threading.Lock()
 
     def __call__(self, obj: dict, version: str, expand: frozenset[str]) -> dict:
+        materialize = getattr(obj, "materialize", None)  # large accounts keep objects as JSON bytes
+        if materialize is not None:
+            obj = materialize()
         if version == self._current or not self._takes_ctx:
             rendered = self._render(obj, version)
         else:

@@ -733,18 +733,23 @@ class CustomerLife:
 # ----------------------------------------------------------------------------------------------- payouts
 
 
-def build_payouts(world: World) -> None:
-    """Weekly automatic payouts per settlement currency of everything that became available."""
+def build_payouts(world: World, available: list[tuple[int, str, int]] | None = None) -> None:
+    """Weekly automatic payouts per settlement currency of everything that became available.
+
+    `available` is (available_on, currency, net) of every balance transaction; by default the world's.
+    """
     rng = random.Random(f"{world.seed}:payouts")
-    txns = sorted(world.balance_transactions, key=lambda b: b.created)
+    if available is None:
+        available = [(b.available_on, b.currency, b.net) for b in world.balance_transactions]
+    txns = sorted(available)
     week = 7 * DAY
     first = clock.start_of_day(world.start) + week
     pending: dict[str, int] = {}
     i = 0
     t = first
     while t <= world.now:
-        while i < len(txns) and txns[i].available_on <= t:
-            pending[txns[i].currency] = pending.get(txns[i].currency, 0) + txns[i].net
+        while i < len(txns) and txns[i][0] <= t:
+            pending[txns[i][1]] = pending.get(txns[i][1], 0) + txns[i][2]
             i += 1
         for cur in sorted(pending):
             amount = pending[cur]
