@@ -159,7 +159,8 @@ def render_objects(world: World) -> dict[str, list[dict[str, Any]]]:
         "products": [sj.product(p) for p in world.products.values()]
         + [sj.deleted(p.id, "product") for p in world.deleted_products],
         "prices": [sj.price(p) for p in world.prices.values()],
-        "customers": [sj.customer(c) if c.deleted_at is None else sj.deleted(c.id, "customer") for c in world.customers],
+        "customers": [sj.customer(c) if c.deleted_at is None else sj.deleted(c.id, "customer")
+                      for c in world.customers],
         "subscriptions": [sj.subscription(s) for s in world.subscriptions],
         "invoices": [sj.invoice(i) for i in world.invoices],
         "charges": [sj.charge(c) for c in world.charges],
