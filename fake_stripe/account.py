@@ -6,6 +6,7 @@ account has two connected accounts (Connect), each a smaller business of its own
 
 from __future__ import annotations
 
+import csv
 import os
 import pickle
 from collections.abc import Iterator, Mapping
@@ -75,6 +76,24 @@ class Account:
 
     def ground_truth(self, base_currency: str = "USD") -> GroundTruth:
         return GroundTruth(self.world, rate_table(), base_currency)
+
+    def write_reference_files(self, directory: Path) -> dict[str, Path]:
+        """The persons and groups files a user would export from product analytics, and the ground
+        truth the end-to-end tests compare against, written next to the cached account."""
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = {name: directory / f"{name}.csv" for name in ("persons", "groups")}
+        with paths["persons"].open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["distinct_id", "person_id", "email", "company_id"])
+            writer.writeheader()
+            writer.writerows(self.world.persons)
+        with paths["groups"].open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["group_type", "group_key", "name"])
+            writer.writeheader()
+            writer.writerows(self.world.groups[k] for k in sorted(self.world.groups))
+        if self.size != "large":  # the large account keeps no records to compute it from
+            paths["ground_truth"] = directory / "ground_truth.json"
+            paths["ground_truth"].write_bytes(orjson.dumps(self.ground_truth().to_json(), option=orjson.OPT_INDENT_2))
+        return paths
 
     def counts(self) -> dict[str, int]:
         return {k: len(v) for k, v in self.objects.items()} | {"events": len(self.events)}
@@ -213,6 +232,7 @@ def load_account(size: str = "demo", seed: int = 7, now: int | None = None) -> A
         with path.open("rb") as f:
             return pickle.load(f)
     acct = build_account(size, seed, now)
+    acct.write_reference_files(path.with_suffix(""))
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as f:
         pickle.dump(acct, f, protocol=pickle.HIGHEST_PROTOCOL)

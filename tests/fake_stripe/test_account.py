@@ -231,3 +231,16 @@ def test_advance_never_rewrites_an_event():
     assert all(after.get(e["id"]) == e for e in surviving)
     new = [e for i, e in after.items() if i not in before]
     assert new and all(e["created"] > FIXED_NOW for e in new)
+
+
+def test_reference_files_are_written_next_to_the_account(small_account, tmp_path):
+    import csv
+    import json
+
+    paths = small_account.write_reference_files(tmp_path)
+    persons = list(csv.DictReader(paths["persons"].open()))
+    truth = json.loads(paths["ground_truth"].read_text())
+    matched = {distinct for distinct, _, _ in truth["persons"].values()}
+    assert matched and matched <= {p["distinct_id"] for p in persons}
+    assert list(csv.DictReader(paths["groups"].open()))
+    assert truth["revenue_monthly"]["monthly"] and truth["mrr"]
