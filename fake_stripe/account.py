@@ -23,6 +23,7 @@ from fake_stripe.fx import FAKE_ACCOUNT_OVERRIDES, RateTable
 from fake_stripe.ground_truth import GroundTruth
 from fake_stripe.render import RenderContext
 from fake_stripe.simulate import CustomerLife, Recorder, World, build_catalog, build_payouts, hashed_id, signup_times
+from fake_stripe.store import compact_dumps
 
 CACHE_VERSION = 1
 
@@ -154,7 +155,7 @@ class StoredObject(Mapping[str, Any]):
 
     def __init__(self, obj: dict[str, Any]) -> None:
         self.id, self.object, self.created = obj["id"], obj.get("object"), obj.get("created")
-        self.blob = orjson.dumps(obj)
+        self.blob = compact_dumps(obj)
 
     def materialize(self) -> dict[str, Any]:
         return orjson.loads(self.blob)

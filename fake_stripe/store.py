@@ -115,6 +115,12 @@ class StripeError(Exception):
         return orjson.dumps({"error": err})
 
 
+def compact_dumps(obj: Any) -> bytes:
+    """orjson.dumps, copied to an exact-size bytes: orjson's result keeps its whole growth buffer
+    (several KB per object), which a cache of a million serialized objects cannot afford."""
+    return bytes(memoryview(orjson.dumps(obj)))
+
+
 def invalid(message: str, param: str | None = None, code: str | None = None) -> StripeError:
     return StripeError(400, message, param=param, code=code)
 
@@ -409,9 +415,9 @@ class ResourceIndex:
     # -- serialization
     def serialize(self, obj: dict, version: str, expand: frozenset[str] = frozenset()) -> bytes:
         if self._renderer is None:  # events keep their own api_version shape
-            return orjson.dumps(obj)
+            return compact_dumps(obj)
         rendered = self._renderer(obj, version, expand)
-        return orjson.dumps(shape_for_serving(obj, rendered))
+        return compact_dumps(shape_for_serving(obj, rendered))
 
     def chunk(self, i: int, version: str, expand: frozenset[str] = frozenset()) -> bytes:
         variant = (version, expand) if self._renderer is not None else None
@@ -671,7 +677,7 @@ class AccountStore:
         if sub is None:
             data = build()
             ids = [d["id"] for d in data]
-            sub = _SubList(ids, {oid: i for i, oid in enumerate(ids)}, [orjson.dumps(d) for d in data])
+            sub = _SubList(ids, {oid: i for i, oid in enumerate(ids)}, [compact_dumps(d) for d in data])
             with self._lock:
                 if len(self._sublists) > 4096:
                     self._sublists.clear()
@@ -713,7 +719,7 @@ class AccountStore:
         subscription = self.index("subscriptions").all_by_id[owner]
         for item in self._render_field(subscription, "items", version):
             if item.get("id") == item_id:
-                return orjson.dumps(item)
+                return compact_dumps(item)
         raise missing("subscription_item", item_id)
 
     def _item_owners(self) -> dict[str, str]:
