@@ -91,6 +91,11 @@ class Account:
             writer = csv.DictWriter(f, fieldnames=["group_type", "group_key", "name"])
             writer.writeheader()
             writer.writerows(self.world.groups[k] for k in sorted(self.world.groups))
+        paths["fx_rates"] = directory / "fx_rates.csv"  # rates the ECB does not publish (KWD)
+        with paths["fx_rates"].open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["date", "currency", "rate"])
+            writer.writerows((since.isoformat(), currency, rate) for currency, rate, since in FAKE_ACCOUNT_OVERRIDES)
         if self.size != "large":  # the large account keeps no records to compute it from
             paths["ground_truth"] = directory / "ground_truth.json"
             paths["ground_truth"].write_bytes(orjson.dumps(self.ground_truth().to_json(), option=orjson.OPT_INDENT_2))

@@ -21,8 +21,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the whole job against a built-in fake Stripe account")
     p.add_argument("--size", default="demo", choices=["tiny", "small", "demo", "large"])
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--warehouse", default=os.environ.get("DUCKDB_PATH", str(ROOT / "warehouse.duckdb")),
-                   help="DuckDB file (default: $DUCKDB_PATH or ./warehouse.duckdb)")
+    p.add_argument(
+        "--warehouse",
+        default=os.environ.get("DUCKDB_PATH", str(ROOT / "warehouse.duckdb")),
+        help="DuckDB file (default: $DUCKDB_PATH or ./warehouse.duckdb)",
+    )
     p.add_argument("--skip-dbt", action="store_true", help="stop after ingestion")
     p.set_defaults(func=run)
 
@@ -42,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
     account = load_account(args.size, args.seed)
     with FakeStripeServer(account).start() as server:
         info = server.info()
-        print(f"serving {server.base_url} with key {info.get('api_key', 'sk_test_fake')} "
-              f"({time.perf_counter() - started:.1f}s to build)")
+        print(
+            f"serving {server.base_url} with key {info.get('api_key', 'sk_test_fake')} "
+            f"({time.perf_counter() - started:.1f}s to build)"
+        )
         for acct_id, counts in info.get("accounts", {}).items():
             shown = ", ".join(f"{k} {v}" for k, v in counts.items())
             print(f"  {acct_id}: {shown}")
@@ -71,7 +76,12 @@ def account_fx_overrides() -> list[tuple[str, float, object]]:
 
 def run_dbt(dbt_args: list[str], warehouse: Path) -> int:
     """dbt from the repo root with the shared warehouse path (never dlt's dbt runner: it fetches an extension)."""
-    env = {**os.environ, "DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(ROOT),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    env = {
+        **os.environ,
+        "DUCKDB_PATH": str(warehouse),
+        "DBT_PROFILES_DIR": str(ROOT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
     dbt = Path(sys.executable).with_name("dbt")
     return subprocess.call([str(dbt), *dbt_args, "--project-dir", str(ROOT)], cwd=ROOT, env=env)

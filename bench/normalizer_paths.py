@@ -1,0 +1,165 @@
+"""Arrow fast path vs dlt's default row normalizer, on the same Stripe pages (DECISIONS.md D2).
+
+Builds N objects from Stripe's canonical fixtures (a charge / invoice / customer / subscription
+mix, both API shapes), serialises them as 100-object list pages (the bytes an HTTP response
+carries), then loads the same pages into a fresh DuckDB three ways and reports objects/s for
+extract, normalize, load and overall:
+
+- `arrow`: what the `stripe` source does: orjson pages → D2 rows → `pyarrow.Table` → parquet;
+- `dicts-d2`: the same D2 rows as Python dicts (`data` a dict with a json hint), through dlt's
+  default normalizer;
+- `dicts-nested`: the raw Stripe objects as dicts, dlt typing every nested field into child tables.
+
+    python -m bench.normalizer_paths --objects 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+FIXTURES = Path(os.environ.get("STRIPE_FIXTURES") or Path(__file__).resolve().parents[2] / "shared" / "stripe-openapi")
+KINDS = ("charge", "invoice", "customer", "subscription")
+API_VERSION = "2026-10-28.endive"
+
+
+def make_pages(n: int, page_size: int = 100) -> list[bytes]:
+    """`n` objects as serialized list pages, alternating kinds and API shapes, unique ids."""
+    eras = [
+        json.loads((FIXTURES / name).read_text())["resources"]
+        for name in ("fixtures3.2026-08-21.json", "fixtures3.2025-02-14.json")
+    ]
+    objects = []
+    for i in range(n):
+        template = eras[i % 7 == 0][KINDS[i % len(KINDS)]]
+        obj = copy.deepcopy(template)
+        obj["id"] = f"{obj['id'][:3]}bench{i:08d}"
+        obj["created"] = 1_700_000_000 + i
+        obj["object"] = "charge"  # one table per path keeps the comparison simple
+        objects.append(obj)
+    return [
+        orjson.dumps({"object": "list", "data": objects[i : i + page_size], "has_more": True, "url": "/v1/charges"})
+        for i in range(0, n, page_size)
+    ]
+
+
+def arrow_items(pages: list[bytes], batch_rows: int = 2000) -> Iterator[Any]:
+    """As the source does: one Arrow table per page, concatenated to ~`batch_rows` rows per item."""
+    import pyarrow as pa
+
+    from ingestion.arrow_rows import RowBatch
+
+    pending: list[Any] = []
+    rows = 0
+    for body in pages:
+        batch = RowBatch(None)
+        batch.add_many(orjson.loads(body)["data"], api_version=API_VERSION, state_at=1_800_000_000)
+        pending.append(batch.to_table())
+        rows += len(batch)
+        if rows >= batch_rows:
+            yield pa.concat_tables(pending)
+            pending, rows = [], 0
+    if pending:
+        yield pa.concat_tables(pending)
+
+
+def d2_dict_items(pages: list[bytes]) -> Iterator[Any]:
+    import datetime as dt
+
+    synced = dt.datetime.now(dt.UTC)
+    for body in pages:
+        yield [
+            {
+                "id": o["id"],
+                "created": o["created"],
+                "data": o,
+                "api_version": API_VERSION,
+                "state_at": 1_800_000_000,
+                "is_deleted": False,
+                "deleted_at": None,
+                "parent_id": None,
+                "account_id": None,
+                "synced_at": synced,
+            }
+            for o in orjson.loads(body)["data"]
+        ]
+
+
+def nested_dict_items(pages: list[bytes]) -> Iterator[Any]:
+    for body in pages:
+        yield orjson.loads(body)["data"]
+
+
+def run_path(name: str, items: Callable[[list[bytes]], Iterator[Any]], pages: list[bytes], n: int) -> dict[str, Any]:
+    import dlt
+
+    from ingestion.arrow_rows import DLT_COLUMN_HINTS
+
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    try:
+        columns = DLT_COLUMN_HINTS if name != "dicts-nested" else None
+        resource = dlt.resource(
+            items(pages),
+            name="charge",
+            write_disposition="append",
+            columns=columns,
+            max_table_nesting=0 if name == "dicts-d2" else None,
+        )
+        pipeline = dlt.pipeline(
+            pipeline_name=f"bench_{name.replace('-', '_')}",
+            destination=dlt.destinations.duckdb(str(work / "bench.duckdb")),
+            dataset_name="stripe_raw",
+            pipelines_dir=str(work / "pipelines"),
+        )
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        pipeline.extract(resource, loader_file_format="parquet")
+        timings["extract"] = time.perf_counter() - started
+        t = time.perf_counter()
+        info = pipeline.normalize()
+        timings["normalize"] = time.perf_counter() - t
+        t = time.perf_counter()
+        pipeline.load()
+        timings["load"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - started
+        tables = {k: v for k, v in info.row_counts.items() if not k.startswith("_dlt")}
+        return {"path": name, "objects": n, "tables": len(tables), **timings}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=20_000)
+    parser.add_argument("--paths", nargs="+", default=["arrow", "dicts-d2", "dicts-nested"])
+    args = parser.parse_args(argv)
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    pages = make_pages(args.objects)
+    # warm up: imports, config specs and DuckDB start once, outside the timings
+    run_path("arrow", arrow_items, make_pages(200), 200)
+    run_path("dicts-d2", d2_dict_items, make_pages(200), 200)
+    paths = {"arrow": arrow_items, "dicts-d2": d2_dict_items, "dicts-nested": nested_dict_items}
+    results = [run_path(name, paths[name], pages, args.objects) for name in args.paths]
+    print(f"{args.objects} objects, {sum(len(p) for p in pages) / 1e6:.1f} MB of JSON pages\n")
+    print("| path | tables | extract obj/s | normalize obj/s | load obj/s | total s | overall obj/s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        n = r["objects"]
+        print(
+            f"| {r['path']} | {r['tables']} | {n / r['extract']:,.0f} | {n / r['normalize']:,.0f} | "
+            f"{n / r['load']:,.0f} | {r['total']:.2f} | {n / r['total']:,.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

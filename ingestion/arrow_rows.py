@@ -1,0 +1,171 @@
+"""Stripe objects → `pyarrow.Table` in the raw layout of DECISIONS.md D2. Pure: no I/O.
+
+Each object is re-serialised with orjson into the `data` column, so nothing Stripe sent is dropped
+and dlt never has to walk nested fields (the arrow route skips dlt's row normalizer).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+# D2, in this column order.
+RAW_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("created", pa.int64()),
+        pa.field("data", pa.string()),
+        pa.field("api_version", pa.string()),
+        pa.field("state_at", pa.int64()),
+        pa.field("is_deleted", pa.bool_()),
+        pa.field("deleted_at", pa.int64()),
+        pa.field("parent_id", pa.string()),
+        pa.field("account_id", pa.string()),
+        pa.field("synced_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+RAW_COLUMNS: tuple[str, ...] = tuple(RAW_SCHEMA.names)
+
+# dlt column hints for every raw table: JSON `data`, and "latest state wins" when one load holds
+# several states of one id (dlt's delete-insert merge keeps the row with the highest `state_at`).
+DLT_COLUMN_HINTS: dict[str, dict[str, Any]] = {
+    "id": {"data_type": "text", "nullable": False, "primary_key": True},
+    "created": {"data_type": "bigint"},
+    "data": {"data_type": "json"},
+    "api_version": {"data_type": "text"},
+    "state_at": {"data_type": "bigint", "dedup_sort": "desc"},
+    "is_deleted": {"data_type": "bool"},
+    "deleted_at": {"data_type": "bigint"},
+    "parent_id": {"data_type": "text"},
+    "account_id": {"data_type": "text"},
+    "synced_at": {"data_type": "timestamp"},
+}
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def dump(obj: Mapping[str, Any]) -> bytes:
+    """The object as compact JSON (orjson keeps key order and every value)."""
+    return orjson.dumps(obj)
+
+
+class RowBatch:
+    """Accumulates raw rows column by column; `to_table()` builds the Arrow table in one go."""
+
+    __slots__ = (
+        "_account_id",
+        "api_version",
+        "created",
+        "data",
+        "deleted_at",
+        "id",
+        "is_deleted",
+        "parent_id",
+        "state_at",
+    )
+
+    def __init__(self, account_id: str | None = None) -> None:
+        self._account_id = account_id
+        self.id: list[str] = []
+        self.created: list[int | None] = []
+        self.data: list[bytes] = []
+        self.api_version: list[str | None] = []
+        self.state_at: list[int] = []
+        self.is_deleted: list[bool] = []
+        self.deleted_at: list[int | None] = []
+        self.parent_id: list[str | None] = []
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def add(
+        self,
+        obj: Mapping[str, Any],
+        *,
+        api_version: str | None,
+        state_at: int,
+        created: int | None = None,
+        parent_id: str | None = None,
+        is_deleted: bool = False,
+        deleted_at: int | None = None,
+        data: bytes | None = None,
+    ) -> None:
+        """Add one object. `created` defaults to the object's own; `data` to `dump(obj)`."""
+        self.id.append(obj["id"])
+        self.created.append(obj.get("created") if created is None else created)
+        self.data.append(dump(obj) if data is None else data)
+        self.api_version.append(api_version)
+        self.state_at.append(state_at)
+        self.is_deleted.append(is_deleted)
+        self.deleted_at.append(deleted_at)
+        self.parent_id.append(parent_id)
+
+    def add_many(
+        self,
+        objects: Iterable[Mapping[str, Any]],
+        *,
+        api_version: str | None,
+        state_at: int,
+        created: int | None = None,
+        parent_id: str | None = None,
+    ) -> int:
+        """Add objects that share one state (a listed page). Returns how many were added."""
+        n = 0
+        for obj in objects:
+            self.add(obj, api_version=api_version, state_at=state_at, created=created, parent_id=parent_id)
+            n += 1
+        return n
+
+    def to_table(self, synced_at: dt.datetime | None = None) -> pa.Table:
+        n = len(self.id)
+        synced = synced_at or utc_now()
+        return pa.Table.from_arrays(
+            [
+                pa.array(self.id, type=pa.string()),
+                pa.array(self.created, type=pa.int64()),
+                pa.array(self.data, type=pa.string()),
+                pa.array(self.api_version, type=pa.string()),
+                pa.array(self.state_at, type=pa.int64()),
+                pa.array(self.is_deleted, type=pa.bool_()),
+                pa.array(self.deleted_at, type=pa.int64()),
+                pa.array(self.parent_id, type=pa.string()),
+                pa.array([self._account_id] * n, type=pa.string()),
+                pa.array([synced] * n, type=pa.timestamp("us", tz="UTC")),
+            ],
+            schema=RAW_SCHEMA,
+        )
+
+
+def objects_to_table(
+    objects: Iterable[Mapping[str, Any]],
+    *,
+    api_version: str | None,
+    state_at: int,
+    account_id: str | None = None,
+    created: int | None = None,
+    parent_id: str | None = None,
+    synced_at: dt.datetime | None = None,
+) -> pa.Table:
+    """Objects sharing one state (one listed page) → a D2 table."""
+    batch = RowBatch(account_id)
+    batch.add_many(objects, api_version=api_version, state_at=state_at, created=created, parent_id=parent_id)
+    return batch.to_table(synced_at)
+
+
+def empty_table() -> pa.Table:
+    return RAW_SCHEMA.empty_table()
+
+
+def table_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """Rows as dicts with `data` decoded (tests and debugging)."""
+    rows = table.to_pylist()
+    for row in rows:
+        if row.get("data") is not None:
+            row["data"] = orjson.loads(row["data"])
+    return rows

@@ -1,0 +1,212 @@
+"""Parallel backfill: page a Stripe list over `created` slices on a pool of threads.
+
+REFERENCE.md §1: "split the `created` range into slices and page each slice independently".
+Instead of guessing fixed slices (an account's objects are rarely spread evenly over time), the
+range is split by work stealing: a worker paging the slice `[lo, hi)` that sees an idle worker and
+no queued slice keeps what it would read in about `keep_pages` more pages at the density of its
+last page, `[mid, oldest]`, hands off everything older, `[lo, mid)`, and continues with
+`created[gte]=mid` from its current `starting_after` cursor. Work thus spreads over every worker
+within a few pages whatever the distribution over time (a slice found empty costs one request),
+with no gaps and no overlaps between slices.
+
+Each page is handed to `handle` in the worker thread (where sub-lists can be fetched and Arrow
+tables built) and the results are yielded in completion order through a bounded queue, so memory
+stays flat however large the account. All workers share the client's rate limiter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from ingestion.stripe_client import ListPage, StripeClient
+
+R = TypeVar("R")
+SHUTDOWN_WAIT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Slice:
+    """List `params` restricted to `lo <= created < hi` (`None` or 0: unbounded on that side)."""
+
+    params: Mapping[str, Any] = field(default_factory=dict)
+    lo: int | None = None
+    hi: int | None = None
+
+    def query(self, lo: int | None = None) -> dict[str, Any]:
+        query = dict(self.params)
+        start = self.lo if lo is None else lo
+        if start:
+            query["created[gte]"] = start
+        if self.hi is not None:
+            query["created[lt]"] = self.hi
+        return query
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_DONE = object()
+
+
+class ParallelLister(Generic[R]):
+    """Iterate `handle(page, slice)` over every page of every slice, `workers` pages at a time."""
+
+    def __init__(
+        self,
+        client: StripeClient,
+        path: str,
+        slices: list[Slice],
+        handle: Callable[[ListPage, Slice], R],
+        *,
+        workers: int = 4,
+        page_size: int = 100,
+        split: bool = True,
+        keep_pages: int = 2,
+    ) -> None:
+        self.client = client
+        self.path = path
+        self.handle = handle
+        self.workers = max(1, int(workers))
+        self.page_size = page_size
+        self.split = split
+        self.keep_pages = max(1, keep_pages)
+        self._slices: deque[Slice] = deque(slices)
+        self._cond = threading.Condition()
+        self._active = 0
+        self._idle = 0
+        self._stop = False
+        self._out: queue.Queue[Any] = queue.Queue(maxsize=2 * self.workers)
+        self.pages = 0
+        self.splits = 0
+
+    # -- consumer --------------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[R]:
+        """Every result, blocking until each is ready."""
+        for item in self.poll(None):
+            if item is not None:
+                yield item
+
+    def poll(self, wait: float | None = 0.05) -> Iterator[R | None]:
+        """Every result, and `None` whenever nothing arrived within `wait` seconds.
+
+        Lets a dlt resource hand control back to dlt's round-robin extraction (a generator yielding
+        `None` yields nothing) so that all resources page Stripe at the same time.
+        """
+        if not self._slices:
+            return
+        count = self.workers if self.split else min(self.workers, len(self._slices))
+        threads = [threading.Thread(target=self._worker, name=f"stripe-list-{i}", daemon=True) for i in range(count)]
+        for thread in threads:
+            thread.start()
+        finished = 0
+        try:
+            while finished < len(threads):
+                try:
+                    item = self._out.get(timeout=wait)
+                except queue.Empty:
+                    yield None
+                    continue
+                if item is _DONE:
+                    finished += 1
+                elif isinstance(item, _Failure):
+                    raise item.exc
+                else:
+                    yield item
+        finally:
+            self._shutdown(threads)
+
+    def _shutdown(self, threads: list[threading.Thread]) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        # Workers stop after their current request; do not wait for a slow one beyond a few
+        # seconds (they are daemon threads and only ever write to this lister's queue).
+        deadline = time.monotonic() + SHUTDOWN_WAIT_SECONDS
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):
+                self._out.get(timeout=0.05)
+
+    # -- workers ---------------------------------------------------------------------------------
+
+    def _put(self, item: Any) -> bool:
+        while True:
+            if self._stop and item is not _DONE:
+                return False
+            try:
+                self._out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                if self._stop:
+                    return False
+
+    def _take(self) -> Slice | None:
+        with self._cond:
+            self._idle += 1
+            while not self._slices and self._active > 0 and not self._stop:
+                self._cond.wait()
+            self._idle -= 1
+            if self._stop or not self._slices:
+                self._cond.notify_all()
+                return None
+            self._active += 1
+            return self._slices.popleft()
+
+    def _worker(self) -> None:
+        try:
+            while True:
+                task = self._take()
+                if task is None:
+                    return
+                try:
+                    self._page_through(task)
+                finally:
+                    with self._cond:
+                        self._active -= 1
+                        self._cond.notify_all()
+        except BaseException as exc:
+            with self._cond:
+                failed_first = not self._stop
+            if failed_first:
+                self._put(_Failure(exc))
+            with self._cond:
+                self._stop = True
+                self._cond.notify_all()
+        finally:
+            self._put(_DONE)
+
+    def _page_through(self, task: Slice) -> None:
+        lo = task.lo
+        cursor: str | None = None
+        while not self._stop:
+            page = self.client.list_page(self.path, task.query(lo), starting_after=cursor, limit=self.page_size)
+            with self._cond:
+                self.pages += 1
+            result = self.handle(page, task)
+            if not self._put(result):
+                return
+            if not page.has_more or not page.data:
+                return
+            cursor = page.data[-1]["id"]
+            oldest = page.data[-1].get("created")
+            newest = page.data[0].get("created")
+            if self.split and lo is not None and isinstance(oldest, int) and isinstance(newest, int):
+                with self._cond:
+                    if self._idle > 0 and not self._slices and oldest - lo >= 2:
+                        # keep about `keep_pages` more pages at this page's density, hand off the rest
+                        mid = oldest - (newest - oldest + 1) * self.keep_pages
+                        if mid <= lo:  # less than that is left: halve it
+                            mid = lo + (oldest - lo) // 2
+                        self._slices.append(Slice(task.params, lo, mid))
+                        self.splits += 1
+                        lo = mid
+                        self._cond.notify()

@@ -1,0 +1,671 @@
+"""The dlt source `stripe`: one merge-on-id resource per Stripe object, loaded as Arrow tables.
+
+Per resource and run (cursors live in the dlt resource state, which dlt commits together with the
+load package holding the data, so a cursor can never be ahead of loaded data):
+
+- **full** (no cursor yet): list everything from `start_date`, in parallel created-slices;
+- **incremental**: list objects created since `created_cursor - overlap`, then read
+  `/v1/events` of the resource's types since `events_cursor - overlap`, fold them into the latest
+  state per object id (`events.py`) and write those states unless the warehouse already holds a
+  newer one (`state_at`), marking deletions (`is_deleted`, `deleted_at`);
+- **relist** (the events cursor is older than Stripe's 30-day event retention): warn, list
+  everything again, and mark rows that no longer exist in Stripe as deleted.
+
+Rows follow DECISIONS.md D2 (`arrow_rows.py`); invoice lines and subscription items come from the
+parent's embedded first page plus paging the sub-list endpoint when `has_more`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.extract.source import DltResource
+
+from ingestion.arrow_rows import DLT_COLUMN_HINTS, RowBatch, empty_table
+from ingestion.events import EventFolder, should_apply
+from ingestion.resources import EVENT, ResourceSpec, SubList, select_resources
+from ingestion.slices import ParallelLister, Slice
+from ingestion.stripe_client import (
+    DEFAULT_API_BASE,
+    ListPage,
+    RetryPolicy,
+    StripeClient,
+    StripeRequestError,
+)
+from ingestion.warehouse import DltWarehouse, EmptyWarehouse, Warehouse
+
+logger = logging.getLogger("ingestion.source")
+
+EVENTS_RETENTION_SECONDS = 30 * 86400  # Stripe keeps events for 30 days (REFERENCE.md §1)
+EVENTS_RETENTION_MARGIN = 3600  # re-list a little before the window closes, not after
+DEFAULT_OVERLAP_SECONDS = 60
+DEFAULT_BATCH_ROWS = 2000
+POLL_SECONDS = 0.02  # how long a resource waits for a page before letting dlt run another resource
+MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+def parse_start(value: str | int | float | dt.date | None) -> int:
+    """`start_date` as unix seconds: an int/float, an ISO date or datetime (UTC if naive), or None → 0."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        raise ValueError(f"invalid start_date {value!r}")
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    else:
+        text = str(value).strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp())
+
+
+@dataclass
+class ResourceStats:
+    mode: str = ""
+    listed: int = 0  # objects listed (parent objects only)
+    rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # rows yielded per table
+    events_read: int = 0
+    states_applied: int = 0
+    states_skipped: int = 0  # event states older than what the warehouse holds
+    tombstoned: int = 0
+    refetched: int = 0  # objects changed by events, re-read with their expansions
+    seconds: float = 0.0
+
+
+@dataclass
+class RunStats:
+    """Counters a caller can pass in to get a summary of what the source did."""
+
+    resources: dict[str, ResourceStats] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+
+    def warn(self, message: str) -> None:
+        logger.warning(message)
+        self.warnings.append(message)
+
+
+@dataclass
+class PageResult:
+    tables: dict[str, pa.Table]
+    count: int
+    max_created: int | None
+    ids: list[str] | None = None
+    sub_ids: dict[str, list[str]] | None = None
+
+
+@dataclass
+class SourceContext:
+    client: StripeClient
+    warehouse: Warehouse
+    prefix: str
+    account_id: str | None
+    start: int
+    overlap: int
+    workers: int
+    page_size: int
+    batch_rows: int
+    stats: RunStats
+
+    def table(self, name: str) -> str:
+        return self.prefix + name
+
+
+class ResourceExtractor:
+    """Extracts one resource for one run; reads and updates that resource's dlt state dict."""
+
+    def __init__(self, ctx: SourceContext, spec: ResourceSpec, state: dict[str, Any]) -> None:
+        self.ctx = ctx
+        self.spec = spec
+        self.state = state
+        self.client = ctx.client
+        self.stats = ctx.stats.resources.setdefault(ctx.table(spec.name), ResourceStats())
+        self._pending: dict[str, list[pa.Table]] = defaultdict(list)
+        self._pending_rows: dict[str, int] = defaultdict(int)
+        self.max_created: int | None = None
+        self.seen_ids: set[str] | None = None
+        self.seen_sub_ids: dict[str, set[str]] = defaultdict(set)
+        self._client_side_lo: int | None = None
+
+    # -- orchestration ---------------------------------------------------------------------------
+
+    def run(self) -> Iterator[Any]:
+        started = time.monotonic()
+        try:
+            if self.spec.name == EVENT:
+                yield from self._run_event_table()
+            else:
+                yield from self._run_objects()
+            yield from self._flush(force=True)
+            if self.stats.mode != "incremental":
+                # an empty table still gets created (D2 columns), so staging can always read it
+                for table in self.spec.tables:
+                    name = self.ctx.table(table)
+                    if not self.stats.rows.get(name):
+                        yield dlt.mark.with_table_name(empty_table(), name)
+        finally:
+            self.stats.seconds += time.monotonic() - started
+            self.ctx.stats.requests = self.client.stats.requests
+            self.ctx.stats.retries = self.client.stats.retries
+
+    def _run_objects(self) -> Iterator[Any]:
+        ctx, spec, state = self.ctx, self.spec, self.state
+        now = self.client.sync_clock(spec.path, spec.variant_params()[0])
+        created_cursor: int | None = state.get("created_cursor")
+        events_cursor: int | None = state.get("events_cursor")
+        mode = "full" if created_cursor is None else "incremental"
+        if mode == "incremental" and spec.mutable:
+            oldest_available = now - EVENTS_RETENTION_SECONDS + EVENTS_RETENTION_MARGIN
+            if events_cursor is None or events_cursor - ctx.overlap < oldest_available:
+                when = dt.datetime.fromtimestamp(events_cursor, dt.UTC).isoformat() if events_cursor else "never"
+                ctx.stats.warn(
+                    f"{ctx.table(spec.name)}: the last event cursor ({when}) is older than Stripe's "
+                    "30-day event retention, so updates and deletions since then cannot be read from "
+                    "/v1/events; re-listing every object of this resource instead (full refresh)."
+                )
+                mode = "relist"
+        self.stats.mode = mode
+        lo = ctx.start if mode != "incremental" else max(ctx.start, int(created_cursor or 0) - ctx.overlap)
+        if mode == "relist":
+            self.seen_ids = set()
+        listed_at = now  # every page is requested after this (server clock)
+        yield from self._list(lo)
+        new_events_cursor = listed_at
+        if mode == "incremental" and spec.mutable and spec.event_types:
+            events_started = self.client.now()
+            yield from self._apply_events(int(events_cursor or 0) - ctx.overlap)
+            new_events_cursor = events_started
+        if mode == "relist":
+            yield from self._flush(force=True)
+            yield from self._sweep(lo, now)
+        # Commit the cursors in the resource state: dlt stores it in the same load package as the
+        # rows yielded above, so a run killed before that package is loaded leaves them unchanged.
+        if self.max_created is not None:
+            state["created_cursor"] = max(int(created_cursor or 0), self.max_created)
+        if spec.mutable:
+            state["events_cursor"] = max(int(events_cursor or 0), new_events_cursor)
+        state["last_run_mode"] = mode
+
+    def _run_event_table(self) -> Iterator[Any]:
+        ctx = self.ctx
+        cursor: int | None = self.state.get("created_cursor")
+        self.stats.mode = "full" if cursor is None else "incremental"
+        lo = ctx.start if cursor is None else max(ctx.start, int(cursor) - ctx.overlap)
+        lister = ParallelLister(
+            self.client,
+            self.spec.path,
+            [Slice({}, lo)],
+            self._event_rows_page,
+            workers=ctx.workers,
+            page_size=ctx.page_size,
+        )
+        for result in lister.poll(POLL_SECONDS):
+            if result is None:
+                yield None  # nothing ready: let dlt advance the other resources meanwhile
+                continue
+            self._account(result)
+            yield from self._emit(result.tables)
+        if self.max_created is not None:
+            self.state["created_cursor"] = max(int(cursor or 0), self.max_created)
+
+    # -- listing ---------------------------------------------------------------------------------
+
+    def _list(self, lo: int) -> Iterator[Any]:
+        spec = self.spec
+        if spec.created_filter and not self.state.get("created_filter_unsupported"):
+            slices = [Slice(params, lo) for params in spec.variant_params()]
+            split = True
+        else:
+            self._client_side_lo = lo
+            slices = [Slice(params) for params in spec.variant_params()]
+            split = False
+        lister = ParallelLister(
+            self.client,
+            spec.path,
+            slices,
+            self._listed_page,
+            workers=self.ctx.workers,
+            page_size=self.ctx.page_size,
+            split=split,
+        )
+        try:
+            for result in lister.poll(POLL_SECONDS):
+                if result is None:
+                    yield None  # nothing ready: let dlt advance the other resources meanwhile
+                    continue
+                self._account(result)
+                yield from self._emit(result.tables)
+        except StripeRequestError as exc:
+            if not split or exc.status != 400 or not str(exc.param or "").startswith("created"):
+                raise
+            # Some endpoints may not accept `created` filters: list everything, filter here.
+            self.ctx.stats.warn(
+                f"{self.ctx.table(spec.name)}: {spec.path} rejected the created filter "
+                f"({exc.param}); listing everything and filtering locally."
+            )
+            self.state["created_filter_unsupported"] = True
+            yield from self._list(lo)
+
+    def _listed_page(self, page: ListPage, _slice: Slice) -> PageResult:
+        """Runs in a worker thread: one listed page → Arrow tables (sub-lists paged here too)."""
+        return self._page_rows(page, self._client_side_lo)
+
+    def _page_rows(self, page: ListPage, lo: int | None) -> PageResult:
+        ctx, spec = self.ctx, self.spec
+        version = self.client.api_version
+        main = RowBatch(ctx.account_id)
+        subs = {sub.table: RowBatch(ctx.account_id) for sub in spec.sub_lists}
+        track = self.seen_ids is not None
+        ids: list[str] = []
+        max_created: int | None = None
+        for obj in page.data:
+            oid = obj.get("id")
+            if not isinstance(oid, str):
+                continue
+            created = obj.get("created")
+            if lo and isinstance(created, int) and created < lo:
+                continue
+            main.add(obj, api_version=version, state_at=page.requested_at)
+            if isinstance(created, int) and (max_created is None or created > max_created):
+                max_created = created
+            if track:
+                ids.append(oid)
+            for sub in spec.sub_lists:
+                self._add_sub_rows(sub, obj, subs[sub.table], api_version=version, state_at=page.requested_at)
+        tables = {ctx.table(spec.name): main.to_table()}
+        for sub in spec.sub_lists:
+            tables[ctx.table(sub.table)] = subs[sub.table].to_table()
+        sub_ids = {ctx.table(name): list(batch.id) for name, batch in subs.items()} if track else None
+        return PageResult(tables, len(main), max_created, ids if track else None, sub_ids)
+
+    def _event_rows_page(self, page: ListPage, _slice: Slice) -> PageResult:
+        batch = RowBatch(self.ctx.account_id)
+        max_created: int | None = None
+        for event in page.data:
+            if not isinstance(event.get("id"), str):
+                continue
+            created = int(event.get("created") or 0)
+            batch.add(event, api_version=event.get("api_version"), state_at=created)
+            max_created = created if max_created is None else max(max_created, created)
+        return PageResult({self.ctx.table(EVENT): batch.to_table()}, len(batch), max_created)
+
+    def _add_sub_rows(
+        self,
+        sub: SubList,
+        parent: dict[str, Any] | Any,
+        batch: RowBatch,
+        *,
+        api_version: str | None,
+        state_at: int,
+        is_deleted: bool = False,
+        deleted_at: int | None = None,
+    ) -> None:
+        parent_id = parent.get("id")
+        if not isinstance(parent_id, str):
+            return
+        created = parent.get("created") if sub.inherit_created else None
+        embedded = sub.embedded(parent)
+        if embedded is None:
+            items, more, after = [], not is_deleted and "object" in parent, None
+        else:
+            items, more = embedded
+            after = items[-1]["id"] if items else None
+        for item in items:
+            batch.add(
+                item,
+                api_version=api_version,
+                state_at=state_at,
+                created=created,
+                parent_id=parent_id,
+                is_deleted=is_deleted,
+                deleted_at=deleted_at,
+            )
+        if more and not is_deleted:
+            path, params = sub.request(parent_id)
+            for page in self.client.list_pages(path, params, starting_after=after, limit=self.ctx.page_size):
+                for item in page.data:
+                    if isinstance(item.get("id"), str):
+                        batch.add(
+                            item,
+                            api_version=self.client.api_version,
+                            state_at=page.requested_at,
+                            created=created,
+                            parent_id=parent_id,
+                        )
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def _apply_events(self, lo: int) -> Iterator[Any]:
+        ctx, spec = self.ctx, self.spec
+        folder = EventFolder(spec.object_type, spec.delete_event_types)
+        lister = ParallelLister(
+            self.client,
+            "/v1/events",
+            [Slice({"types[]": list(spec.event_types)}, max(lo, 0))],
+            lambda page, _s: page.data,
+            workers=ctx.workers,
+            page_size=ctx.page_size,
+        )
+        for events in lister.poll(POLL_SECONDS):
+            if events is None:
+                yield None
+                continue
+            self.stats.events_read += len(events)
+            folder.add_all(events)
+        states = folder.states()
+        if not states:
+            return
+        table = ctx.table(spec.name)
+        stored = ctx.warehouse.stored_states(table, [s.id for s in states])
+        to_apply = [
+            s
+            for s in states
+            if should_apply(s.state_at, stored.get(s.id))
+            # nothing to keep of an object only ever seen as a deletion stub
+            and (s.has_full_data or s.id in stored)
+            # objects created before `start_date` stay out, as in listings
+            and not (ctx.start and isinstance(s.object.get("created"), int) and s.object["created"] < ctx.start)
+        ]
+        self.stats.states_skipped += len(states) - len(to_apply)
+        self.stats.states_applied += len(to_apply)
+        need_data = [s.id for s in to_apply if not s.has_full_data and s.id in stored]
+        stored_rows = ctx.warehouse.stored_rows(table, need_data) if need_data else {}
+        current: dict[str, PageResult] = {}
+        if spec.expand:
+            # events carry no expansions: re-read the changed objects the way they are listed
+            retrieving = self._retrieve_current([s.id for s in to_apply if not s.is_deleted])
+            for item in retrieving:
+                if item is None:
+                    yield None
+                else:
+                    current.update(item)
+        main = RowBatch(ctx.account_id)
+        subs = {sub.table: RowBatch(ctx.account_id) for sub in spec.sub_lists}
+        for s in to_apply:
+            if s.id in current:
+                self.stats.refetched += 1
+                yield from self._emit(current.pop(s.id).tables)
+                continue
+            data: bytes | None = None
+            api_version = s.api_version
+            created: int | None = None
+            known = stored_rows.get(s.id)
+            if known is not None and known.data:
+                data, api_version, created = known.data, known.api_version, known.created
+            main.add(
+                s.object,
+                api_version=api_version,
+                state_at=s.state_at,
+                created=created,
+                is_deleted=s.is_deleted,
+                deleted_at=s.deleted_at,
+                data=data,
+            )
+            for sub in spec.sub_lists:
+                self._add_sub_rows(
+                    sub,
+                    s.object,
+                    subs[sub.table],
+                    api_version=s.api_version,
+                    state_at=s.state_at,
+                    is_deleted=s.is_deleted,
+                    deleted_at=s.deleted_at,
+                )
+            if len(main) >= ctx.batch_rows:
+                yield from self._emit_batches(main, subs)
+                main = RowBatch(ctx.account_id)
+                subs = {sub.table: RowBatch(ctx.account_id) for sub in spec.sub_lists}
+        # a deleted parent takes every stored child with it (not only its embedded first page)
+        deleted = {s.id: s for s in to_apply if s.is_deleted}
+        for sub in spec.sub_lists if deleted else ():
+            emitted = set(subs[sub.table].id)
+            for row in ctx.warehouse.live_children(ctx.table(sub.table), list(deleted)):
+                if row.id in emitted or row.parent_id not in deleted:
+                    continue
+                parent = deleted[row.parent_id]
+                subs[sub.table].add(
+                    {"id": row.id},
+                    api_version=row.api_version,
+                    state_at=parent.state_at,
+                    created=row.created,
+                    parent_id=row.parent_id,
+                    is_deleted=True,
+                    deleted_at=parent.deleted_at,
+                    data=row.data,
+                )
+        yield from self._emit_batches(main, subs)
+
+    def _retrieve_current(self, ids: list[str]) -> Iterator[dict[str, PageResult] | None]:
+        """`GET <path>/<id>` with the listing's expansions, `workers` at a time; yields `None` while
+        waiting (dlt runs other resources meanwhile) and `{id: rows}` as objects arrive. Objects
+        Stripe no longer has (404) are left out: their event state applies."""
+        if not ids:
+            return
+        params = self.spec.retrieve_params()
+
+        def fetch(object_id: str) -> tuple[str, PageResult | None]:
+            try:
+                obj, requested_at = self.client.get_timed(f"{self.spec.path}/{object_id}", params)
+            except StripeRequestError as exc:
+                if exc.status == 404:
+                    return object_id, None
+                raise
+            if obj.get("deleted") is True or obj.get("id") != object_id:
+                return object_id, None
+            return object_id, self._page_rows(ListPage([obj], False, requested_at), None)
+
+        with ThreadPoolExecutor(max_workers=self.ctx.workers, thread_name_prefix="stripe-get") as pool:
+            pending = {pool.submit(fetch, object_id) for object_id in ids}
+            try:
+                while pending:
+                    done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                    if not done:
+                        yield None
+                        continue
+                    found = {}
+                    for future in done:
+                        object_id, result = future.result()
+                        if result is not None:
+                            found[object_id] = result
+                    yield found
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    def _emit_batches(self, main: RowBatch, subs: dict[str, RowBatch]) -> Iterator[Any]:
+        tables = {self.ctx.table(self.spec.name): main.to_table()}
+        for name, batch in subs.items():
+            tables[self.ctx.table(name)] = batch.to_table()
+        yield from self._emit(tables)
+
+    # -- relist: rows that vanished from Stripe ---------------------------------------------------
+
+    def _sweep(self, lo: int, now: int) -> Iterator[Any]:
+        """After a complete re-listing, mark stored rows Stripe no longer lists as deleted."""
+        ctx, spec = self.ctx, self.spec
+        seen = self.seen_ids or set()
+        table = ctx.table(spec.name)
+        main = RowBatch(ctx.account_id)
+        gone: set[str] = set()
+        for row in ctx.warehouse.live_rows(table, created_gte=lo or None):
+            if row.id not in seen:
+                gone.add(row.id)
+                main.add(
+                    {"id": row.id},
+                    api_version=row.api_version,
+                    state_at=now,
+                    created=row.created,
+                    parent_id=row.parent_id,
+                    is_deleted=True,
+                    deleted_at=now,
+                    data=row.data,
+                )
+        tables = {table: main.to_table()}
+        parents = seen | gone
+        for sub in spec.sub_lists:
+            sub_table = ctx.table(sub.table)
+            seen_children = self.seen_sub_ids.get(sub_table, set())
+            batch = RowBatch(ctx.account_id)
+            for row in ctx.warehouse.live_rows(sub_table):
+                if row.parent_id in parents and row.id not in seen_children:
+                    batch.add(
+                        {"id": row.id},
+                        api_version=row.api_version,
+                        state_at=now,
+                        created=row.created,
+                        parent_id=row.parent_id,
+                        is_deleted=True,
+                        deleted_at=now,
+                        data=row.data,
+                    )
+            tables[sub_table] = batch.to_table()
+        self.stats.tombstoned += sum(t.num_rows for t in tables.values())
+        yield from self._emit(tables)
+
+    # -- output ----------------------------------------------------------------------------------
+
+    def _account(self, result: PageResult) -> None:
+        self.stats.listed += result.count
+        if result.max_created is not None and (self.max_created is None or result.max_created > self.max_created):
+            self.max_created = result.max_created
+        if self.seen_ids is not None and result.ids is not None:
+            self.seen_ids.update(result.ids)
+            for name, ids in (result.sub_ids or {}).items():
+                self.seen_sub_ids[name].update(ids)
+
+    def _emit(self, tables: dict[str, pa.Table]) -> Iterator[Any]:
+        for name, table in tables.items():
+            if table.num_rows == 0:
+                continue
+            self._pending[name].append(table)
+            self._pending_rows[name] += table.num_rows
+            if self._pending_rows[name] >= self.ctx.batch_rows:
+                yield from self._flush_table(name)
+
+    def _flush(self, force: bool = False) -> Iterator[Any]:
+        for name in list(self._pending):
+            if force or self._pending_rows[name] >= self.ctx.batch_rows:
+                yield from self._flush_table(name)
+
+    def _flush_table(self, name: str) -> Iterator[Any]:
+        parts = self._pending.pop(name, [])
+        self._pending_rows.pop(name, None)
+        if not parts:
+            return
+        table = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+        self.stats.rows[name] += table.num_rows
+        yield dlt.mark.with_table_name(table, name)
+
+
+class _ExpectedArrowJsonNotice(logging.Filter):
+    """dlt warns that our `data` hint (json) differs from the Arrow type (string): that is the plan."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("when merging arrow schema with dlt schema" in message and "In resource: " in message)
+
+
+_NOTICE_FILTER = _ExpectedArrowJsonNotice()
+
+
+def _quiet_expected_dlt_notices() -> None:
+    dlt_logger = logging.getLogger("dlt")
+    if _NOTICE_FILTER not in dlt_logger.filters:
+        dlt_logger.addFilter(_NOTICE_FILTER)
+
+
+def _make_resource(ctx: SourceContext, spec: ResourceSpec) -> DltResource:
+    table = ctx.table(spec.name)
+
+    def extract() -> Iterator[Any]:
+        state = dlt.current.resource_state()
+        yield from ResourceExtractor(ctx, spec, state).run()
+
+    return dlt.resource(
+        extract,
+        name=table,  # = its table; sub-list rows go to their own tables (`with_table_name`)
+        write_disposition=MERGE,
+        primary_key="id",
+        columns=DLT_COLUMN_HINTS,
+    )
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(v) for v in value]
+
+
+@dlt.source(name="stripe", section="stripe", max_table_nesting=0)
+def stripe_source(
+    api_key: str = dlt.secrets.value,
+    account_id: str | None = None,
+    table_prefix: str = "",
+    api_base: str = DEFAULT_API_BASE,
+    start_date: str | None = None,
+    resources: str | None = None,
+    max_requests_per_second: float | None = None,
+    backfill_slices: int = 4,
+    overlap_seconds: int = DEFAULT_OVERLAP_SECONDS,
+    page_size: int = 100,
+    max_retry_seconds: float = 300.0,
+    max_retry_attempts: int = 8,
+    retry_backoff_seconds: float = 0.5,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    stats: Any = None,
+    warehouse: Any = None,
+) -> list[DltResource]:
+    """Stripe → `stripe_raw.<prefix><object>` (DECISIONS.md D2). Config: `sources.stripe.*`.
+
+    `resources`: comma-separated table names to load (default: all). `start_date`: ISO date or unix
+    seconds; nothing created before it is listed. `stats`/`warehouse`: injected by the pipeline.
+    """
+    client = StripeClient(
+        api_key,
+        api_base=api_base or DEFAULT_API_BASE,
+        account_id=account_id or None,
+        max_requests_per_second=max_requests_per_second,
+        retry=RetryPolicy(
+            max_attempts=max_retry_attempts,
+            max_elapsed=max_retry_seconds,
+            backoff_base=retry_backoff_seconds,
+            backoff_max=max(retry_backoff_seconds, 30.0),
+        ),
+    )
+    ctx = SourceContext(
+        client=client,
+        warehouse=warehouse if warehouse is not None else DltWarehouse(),
+        prefix=table_prefix or "",
+        account_id=account_id or None,
+        start=parse_start(start_date),
+        overlap=max(0, int(overlap_seconds)),
+        workers=max(1, int(backfill_slices)),
+        page_size=max(1, min(100, int(page_size))),
+        batch_rows=max(1, int(batch_rows)),
+        stats=stats if isinstance(stats, RunStats) else RunStats(),
+    )
+    specs = select_resources(_as_list(resources), ctx.prefix)
+    _quiet_expected_dlt_notices()
+    return [_make_resource(ctx, spec) for spec in specs]
+
+
+__all__ = ["EmptyWarehouse", "RunStats", "parse_start", "stripe_source"]

@@ -1,0 +1,499 @@
+"""HTTP access to the Stripe API: auth, pinned version, Connect header, rate limit, retries, errors.
+
+One `StripeClient` is shared by every thread of a run: it owns one token-bucket `RateLimiter` (so
+all threads together stay under the account's limit) and one `requests.Session` per thread.
+
+Retries (REFERENCE.md §1): 429, 409, 5xx, timeouts, dropped connections and truncated or invalid
+JSON bodies are retried with exponential backoff and jitter; the `Stripe-Should-Retry` header, when
+present, overrides the status-based decision. Retrying stops after `RetryPolicy.max_attempts`
+attempts or `RetryPolicy.max_elapsed` seconds, whichever comes first, with a message that says so.
+
+The API key is only ever put in the `Authorization` header: it never appears in messages or logs.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import requests
+
+# D1: the version the pinned SDK (stripe==16.1.0) declares; sent on every request.
+STRIPE_API_VERSION = "2026-10-28.endive"
+DEFAULT_API_BASE = "https://api.stripe.com"
+USER_AGENT = "stripe-revenue/0.1 (+dlt)"
+
+Params = Mapping[str, Any]
+
+
+class StripeError(Exception):
+    """Base class of every error this client raises; `str()` is a message meant for the user."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.param = param
+        self.request_id = request_id
+
+
+class StripeAuthError(StripeError):
+    """401: the API key is invalid, expired or revoked."""
+
+
+class StripePermissionError(StripeError):
+    """403: a restricted key lacks a Read permission (`permission` names it) or account access."""
+
+    def __init__(self, message: str, *, permission: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.permission = permission
+
+
+class StripeRequestError(StripeError):
+    """Any other non-retryable answer (400 invalid params, 404, ...)."""
+
+
+class StripeRetryError(StripeError):
+    """Retrying a retryable failure did not succeed within the policy's bounds."""
+
+
+# --- 403: which dashboard permission to add -------------------------------------------------------
+
+# Restricted-key permission tokens (as Stripe names them in 403 messages) → (dashboard row, group).
+# REFERENCE.md §1 lists the groups: Core, Billing, Connect.
+_PERMISSIONS: dict[str, tuple[str, str]] = {
+    "balance_transaction_source": ("Balance transaction sources", "Core"),
+    "balance_transaction": ("Balance transaction sources", "Core"),
+    "balance": ("Balance", "Core"),
+    "charge": ("Charges", "Core"),
+    "refund": ("Refunds", "Core"),
+    "customer": ("Customers", "Core"),
+    "dispute": ("Disputes", "Core"),
+    "event": ("Events", "Core"),
+    "payout": ("Payouts", "Core"),
+    "product": ("Products", "Core"),
+    "credit_note": ("Credit notes", "Billing"),
+    "invoice": ("Invoices", "Billing"),
+    "invoice_line_item": ("Invoices", "Billing"),
+    "price": ("Prices", "Billing"),
+    "plan": ("Prices", "Billing"),
+    "subscription": ("Subscriptions", "Billing"),
+    "subscription_item": ("Subscriptions", "Billing"),
+    "account": ("All Connect resources", "Connect"),
+    "connected_account": ("All Connect resources", "Connect"),
+}
+
+# Endpoint (first path segment after /v1/) → permission token, used when Stripe's 403 message
+# does not name the permission.
+_PATH_PERMISSION: dict[str, str] = {
+    "charges": "charge",
+    "refunds": "refund",
+    "customers": "customer",
+    "disputes": "dispute",
+    "events": "event",
+    "payouts": "payout",
+    "products": "product",
+    "balance_transactions": "balance_transaction_source",
+    "credit_notes": "credit_note",
+    "invoices": "invoice",
+    "prices": "price",
+    "plans": "plan",
+    "subscriptions": "subscription",
+    "subscription_items": "subscription_item",
+    "accounts": "account",
+}
+
+_RAK_RE = re.compile(r"\brak_([a-z0-9_]+?)_(read|write)\b")
+DASHBOARD_KEYS_PATH = "Stripe Dashboard → Developers → API keys → ⋯ next to the restricted key → Edit key"
+
+
+def permission_for(token: str) -> tuple[str, str | None]:
+    """`'charge'` → `('Charges', 'Core')`; unknown tokens get a readable name and no group."""
+    if token in _PERMISSIONS:
+        return _PERMISSIONS[token]
+    return token.replace("_", " ").capitalize() + "s", None
+
+
+def permission_advice(stripe_message: str, path: str) -> tuple[str, str]:
+    """The permission a 403 asks for and a sentence telling the user where to add it.
+
+    Returns `(permission label, advice)`, e.g. `("Charges: Read (Core)", "Add ...")`.
+    """
+    match = _RAK_RE.search(stripe_message or "")
+    if match:
+        token = match.group(1)
+    else:
+        segment = path.strip("/").split("/")[1] if path.strip("/").startswith("v1/") else path
+        token = _PATH_PERMISSION.get(segment.split("/")[0], segment.split("/")[0].rstrip("s"))
+    name, group = permission_for(token)
+    label = f"{name}: Read" + (f" ({group})" if group else "")
+    advice = (
+        f"The restricted API key is missing the '{label}' permission. Add it in the "
+        f"{DASHBOARD_KEYS_PATH}, set '{name}' to Read, save, and run again."
+    )
+    return label, advice
+
+
+# --- rate limit ----------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """Thread-safe token bucket: at most `rate` acquisitions per second on average, `burst` at once.
+
+    `rate <= 0` disables limiting. Every thread of a run shares one limiter.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = float(rate)
+        self.capacity = float(burst if burst is not None else max(1.0, self.rate))
+        self._tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Take one token, sleeping while none is available. Returns the seconds waited."""
+        if self.rate <= 0:
+            return 0.0
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens >= 1.0 - 1e-9:  # tolerate float rounding of the refill
+                    self._tokens = max(0.0, self._tokens - 1.0)
+                    return waited
+                wait = max((1.0 - self._tokens) / self.rate, 1e-6)
+            self._sleep(wait)
+            waited += wait
+
+
+def default_rate_limit(api_key: str) -> float:
+    """25 requests/s for test-mode keys, 100 for live keys (REFERENCE.md §1)."""
+    return 25.0 if api_key.startswith(("sk_test_", "rk_test_")) else 100.0
+
+
+# --- retries -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to keep retrying. Backoff before attempt n+1: `min(cap, base·2ⁿ)`, jittered ±50 %."""
+
+    max_attempts: int = 8
+    max_elapsed: float = 300.0
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 80.0
+
+    def delay(self, retry_number: int, rng: random.Random) -> float:
+        ceiling = min(self.backoff_max, self.backoff_base * (2**retry_number))
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, response: requests.Response | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.response = response
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    seconds_waiting_for_rate_limit: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **deltas: float) -> None:
+        with self._lock:
+            for name, value in deltas.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list endpoint. `requested_at`: server time (unix s) when it was requested."""
+
+    data: list[dict[str, Any]]
+    has_more: bool
+    requested_at: int
+
+
+class StripeClient:
+    """GET-only Stripe API client used by the dlt source. Safe to share between threads."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str = DEFAULT_API_BASE,
+        account_id: str | None = None,
+        api_version: str = STRIPE_API_VERSION,
+        max_requests_per_second: float | None = None,
+        retry: RetryPolicy | None = None,
+        session_factory: Callable[[], requests.Session] = requests.Session,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not api_key:
+            raise StripeAuthError(
+                "No Stripe API key configured: set SOURCES__STRIPE__API_KEY (or sources.stripe.api_key "
+                "in .dlt/secrets.toml) to a secret key (sk_...) or a restricted key (rk_...)."
+            )
+        self._api_key = api_key
+        self.api_base = api_base.rstrip("/")
+        self.account_id = account_id or None
+        self.api_version = api_version
+        rate = default_rate_limit(api_key) if max_requests_per_second is None else max_requests_per_second
+        self.limiter = RateLimiter(rate, sleep=sleep)
+        self.retry = retry or RetryPolicy()
+        self._session_factory = session_factory
+        self._local = threading.local()
+        self._sleep = sleep
+        self._clock = clock  # measures the retry budget (tests pass one their `sleep` advances)
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+        self._clock_offset = 0.0  # server clock − local clock, from the `Date` response header
+        self._clock_synced = False
+        self.stats = ClientStats()
+
+    def __repr__(self) -> str:  # never show the key
+        return f"StripeClient(api_base={self.api_base!r}, account_id={self.account_id!r})"
+
+    @property
+    def is_test_mode(self) -> bool:
+        return self._api_key.startswith(("sk_test_", "rk_test_"))
+
+    # -- clock -----------------------------------------------------------------------------------
+
+    def now(self) -> int:
+        """Current unix time as the server sees it (local clock corrected by the last `Date` header)."""
+        return int(time.time() + self._clock_offset)
+
+    @property
+    def clock_synced(self) -> bool:
+        return self._clock_synced
+
+    def sync_clock(self, path: str, params: Params | None = None) -> int:
+        """Learn the server's clock (one cheap request, `limit=1` on `path`) unless already known.
+
+        Cursors and `state_at` compare Stripe timestamps, so they use Stripe's clock, not ours.
+        """
+        if not self._clock_synced:
+            self.get(path, {**(params or {}), "limit": 1})
+        return self.now()
+
+    def _observe_date(self, response: requests.Response) -> float | None:
+        self._clock_synced = True  # without a `Date` header, the local clock is all there is
+        value = response.headers.get("Date")
+        if not value:
+            return None
+        try:
+            server = email.utils.parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        offset = server - time.time()
+        # `Date` has one-second resolution: ignore sub-second jitter around the local clock
+        self._clock_offset = offset if abs(offset) > 2 else 0.0
+        self._clock_synced = True
+        return server
+
+    # -- HTTP ------------------------------------------------------------------------------------
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._session_factory()
+            session.headers.update(
+                {
+                    "Authorization": f"Bearer {self._api_key}",
+                    "Stripe-Version": self.api_version,
+                    "User-Agent": USER_AGENT,
+                }
+            )
+            if self.account_id:
+                session.headers["Stripe-Account"] = self.account_id
+            self._local.session = session
+        return session
+
+    def get(self, path: str, params: Params | None = None) -> dict[str, Any]:
+        """GET `path` (e.g. `/v1/charges`) and return the decoded JSON object, retrying as configured."""
+        return self.get_timed(path, params)[0]
+
+    def get_timed(self, path: str, params: Params | None = None) -> tuple[dict[str, Any], int]:
+        """Like `get`, plus the server time (unix s) at which the successful request was sent.
+
+        That time is rounded down so an object read in the response was in that state at or after
+        it (listed rows use it as `state_at`, which later events are compared with).
+        """
+        url = self.api_base + path
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            waited = self.limiter.acquire()
+            self.stats.add(requests=1, seconds_waiting_for_rate_limit=waited)
+            sent_local = time.time()
+            sent_mono = time.monotonic()
+            try:
+                body, server_date = self._attempt(url, path, params)
+            except _Retryable as exc:
+                elapsed = self._clock() - started
+                with self._rng_lock:
+                    delay = self.retry.delay(attempt - 1, self._rng)
+                if attempt >= self.retry.max_attempts or elapsed + delay > self.retry.max_elapsed:
+                    raise StripeRetryError(
+                        f"Stripe GET {path} still failing after {attempt} attempts over {elapsed:.1f} s "
+                        f"(last error: {exc.reason}); giving up. Nothing was lost: the cursors only "
+                        "advance with loaded data, so run again later.",
+                        status=exc.response.status_code if exc.response is not None else None,
+                        request_id=_request_id(exc.response),
+                    ) from None
+                self.stats.add(retries=1)
+                self._sleep(delay)
+                continue
+            if server_date is not None:
+                sent = server_date - (time.monotonic() - sent_mono)  # `Date` is truncated: a floor
+            else:
+                sent = sent_local + self._clock_offset
+            return body, int(sent)
+
+    def _attempt(self, url: str, path: str, params: Params | None) -> tuple[dict[str, Any], float | None]:
+        try:
+            response = self._session().get(
+                url,
+                params=params,
+                timeout=(self.retry.connect_timeout, self.retry.read_timeout),
+            )
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
+            raise _Retryable(f"{type(exc).__name__}: {exc}") from None
+        server_date = self._observe_date(response)
+        should_retry = response.headers.get("Stripe-Should-Retry", "").strip().lower()
+        status = response.status_code
+        if status == 200:
+            try:
+                body = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                raise _Retryable(f"truncated or invalid JSON body ({len(response.content)} bytes)", response) from None
+            if not isinstance(body, dict):
+                raise _Retryable("response body is not a JSON object", response)
+            return body, server_date
+        if status == 429:
+            self.stats.add(rate_limited=1)
+        if should_retry == "true" or (should_retry != "false" and (status in (409, 429) or status >= 500)):
+            raise _Retryable(f"HTTP {status}{_error_suffix(response)}", response)
+        raise self._error(response, path)
+
+    def _error(self, response: requests.Response, path: str) -> StripeError:
+        status = response.status_code
+        err = _error_body(response)
+        message = str(err.get("message") or "").strip()
+        kwargs: dict[str, Any] = {
+            "status": status,
+            "code": err.get("code"),
+            "param": err.get("param"),
+            "request_id": _request_id(response),
+        }
+        rid = f" (Request-Id {kwargs['request_id']})" if kwargs["request_id"] else ""
+        if status == 401:
+            return StripeAuthError(
+                "Stripe rejected the API key (401): the key is invalid, expired or revoked. Set a valid "
+                "secret key (sk_...) or restricted key (rk_...) in SOURCES__STRIPE__API_KEY; keys are in the "
+                f"Stripe Dashboard → Developers → API keys.{rid}",
+                **kwargs,
+            )
+        if status == 403:
+            label, advice = permission_advice(message, path)
+            detail = f" Stripe said: {message}" if message else ""
+            if self.account_id and "account" in message.lower() and "rak_" not in message:
+                advice = (
+                    f"The key has no access to the connected account {self.account_id} "
+                    "(SOURCES__STRIPE__ACCOUNT_ID). Use the platform's key, or add 'All Connect resources: "
+                    f"Read' (Connect) in the {DASHBOARD_KEYS_PATH}."
+                )
+            return StripePermissionError(
+                f"Stripe refused GET {path} (403). {advice}{detail}{rid}", permission=label, **kwargs
+            )
+        text = message or response.reason or "no message"
+        return StripeRequestError(f"Stripe GET {path} failed with HTTP {status}: {text}{rid}", **kwargs)
+
+    # -- lists -----------------------------------------------------------------------------------
+
+    def list_page(
+        self, path: str, params: Params | None = None, *, starting_after: str | None = None, limit: int = 100
+    ) -> ListPage:
+        """One page of a list endpoint (newest first)."""
+        query: dict[str, Any] = dict(params or {})
+        query["limit"] = limit
+        if starting_after:
+            query["starting_after"] = starting_after
+        body, requested_at = self.get_timed(path, query)
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise StripeRequestError(f"Stripe GET {path} did not answer with a list object")
+        return ListPage(data=data, has_more=bool(body.get("has_more")), requested_at=requested_at)
+
+    def list_pages(
+        self, path: str, params: Params | None = None, *, starting_after: str | None = None, limit: int = 100
+    ) -> Iterator[ListPage]:
+        """Every page of a list endpoint, following `starting_after` until `has_more` is false."""
+        cursor = starting_after
+        while True:
+            page = self.list_page(path, params, starting_after=cursor, limit=limit)
+            yield page
+            if not page.has_more or not page.data:
+                return
+            cursor = page.data[-1]["id"]
+
+
+def _request_id(response: requests.Response | None) -> str | None:
+    if response is None:
+        return None
+    return response.headers.get("Request-Id")
+
+
+def _error_body(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return {}
+    err = body.get("error") if isinstance(body, dict) else None
+    return err if isinstance(err, dict) else {}
+
+
+def _error_suffix(response: requests.Response) -> str:
+    message = _error_body(response).get("message")
+    return f": {message}" if message else ""

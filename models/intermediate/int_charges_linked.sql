@@ -1,0 +1,105 @@
+{#
+    R7: every charge with the invoice it paid, if any. A charge is linked when the legacy
+    `charge.invoice` is set, or an invoice names it: current-shape `invoice.payments.data[].payment`
+    (payment_intent, or charge), or the legacy `invoice.charge` / `invoice.payment_intent`.
+    Unlinked succeeded charges are the invoiceless revenue (toggle include_invoiceless_charges).
+#}
+with
+
+charges as (
+    select * from {{ ref('stg_stripe__charges') }}
+),
+
+invoices as (
+    select * from {{ ref('stg_stripe__invoices') }}
+),
+
+payment_elements as (
+    select source_label, invoice_id, status as invoice_status, {{ json_array_unnest('payments_json') }}
+    from invoices
+    where payments_json is not null and payments_json <> '[]'
+),
+
+invoice_payments as (
+    {{ json_extract_fields('payment_elements', 'element', {
+        'payment_type': 'payment.type',
+        'payment_intent_id': ['payment.payment_intent.id', 'payment.payment_intent'],
+        'charge_id': ['payment.charge.id', 'payment.charge'],
+        'payment_status': 'status',
+    }, keep=['source_label', 'invoice_id', 'invoice_status', 'element_index']) }}
+),
+
+links as (
+    -- the charge itself names the invoice (legacy shape)
+    select source_label, charge_id, invoice_id, 'charge.invoice' as link_source, 1 as link_priority, 1 as paid_priority
+    from charges
+    where invoice_id is not null
+    union all
+    select source_label, charge_id, invoice_id, 'invoice.payments' as link_source, 2 as link_priority,
+        case when invoice_status = 'paid' then 1 else 2 end as paid_priority
+    from invoice_payments
+    where charge_id is not null
+    union all
+    select charges.source_label, charges.charge_id, invoice_payments.invoice_id, 'invoice.payments' as link_source,
+        2 as link_priority, case when invoice_payments.invoice_status = 'paid' then 1 else 2 end as paid_priority
+    from invoice_payments
+    inner join charges
+        on invoice_payments.source_label = charges.source_label
+        and invoice_payments.payment_intent_id = charges.payment_intent_id
+    union all
+    select source_label, charge_id, invoice_id, 'invoice.charge' as link_source, 3 as link_priority,
+        case when status = 'paid' then 1 else 2 end as paid_priority
+    from invoices
+    where charge_id is not null
+    union all
+    select charges.source_label, charges.charge_id, invoices.invoice_id, 'invoice.payment_intent' as link_source,
+        3 as link_priority, case when invoices.status = 'paid' then 1 else 2 end as paid_priority
+    from invoices
+    inner join charges
+        on invoices.source_label = charges.source_label
+        and invoices.payment_intent_id = charges.payment_intent_id
+),
+
+best_links as (
+    select
+        source_label,
+        charge_id,
+        invoice_id,
+        link_source,
+        row_number() over (
+            partition by source_label, charge_id order by link_priority, paid_priority, invoice_id
+        ) as link_rank
+    from links
+),
+
+final as (
+    select
+        charges.source_label,
+        charges.charge_id,
+        charges.customer_id,
+        best_links.invoice_id,
+        best_links.link_source,
+        best_links.invoice_id is null as is_invoiceless,
+        charges.payment_intent_id,
+        charges.balance_transaction_id,
+        charges.status,
+        charges.status = 'succeeded' as is_succeeded,
+        charges.currency,
+        charges.currency_exponent,
+        charges.amount,
+        charges.amount_captured,
+        charges.amount_refunded,
+        charges.is_disputed,
+        charges.description,
+        charges.email,
+        charges.metadata,
+        charges.created_at,
+        charges.synced_at
+    from charges
+    left join best_links
+        on charges.source_label = best_links.source_label
+        and charges.charge_id = best_links.charge_id
+        and best_links.link_rank = 1
+)
+
+select * from final

@@ -1,0 +1,325 @@
+{#
+    Every invoice line with its invoice, net of discounts (R2), signed (R3), with is_recurring per
+    line (R4) and what MRR needs (M1). All invoice statuses: revenue keeps `is_paid` lines only,
+    MRR also reads open invoices.
+
+    R2: net = amount - sum(discount_amounts) - allocated share of the invoice-level discount, where
+    the invoice-level discount is sum(total_discount_amounts) - sum(line discount_amounts) when
+    positive, allocated over the discountable lines with amount > 0 in proportion to `amount`, by
+    largest remainder in minor units (ties: lower line index in the invoice first).
+#}
+with
+
+lines as (
+    select * from {{ ref('stg_stripe__invoice_line_items') }}
+),
+
+invoices as (
+    select * from {{ ref('stg_stripe__invoices') }}
+),
+
+prices as (
+    select * from {{ ref('stg_stripe__prices') }}
+),
+
+subscription_items as (
+    select * from {{ ref('stg_stripe__subscription_items') }}
+),
+
+discounts as (
+    select * from {{ ref('int_discounts_collected') }}
+),
+
+invoice_lines as (
+    select
+        lines.*,
+        invoices.status as invoice_status,
+        coalesce(invoices.is_paid, false) as is_paid,
+        invoices.customer_id,
+        invoices.subscription_id as invoice_subscription_id,
+        invoices.total_discount_amount as invoice_total_discount_amount,
+        invoices.created_at as invoice_created_at,
+        invoices.paid_at as invoice_paid_at,
+        invoices.synced_at as invoice_synced_at
+    from lines
+    left join invoices
+        on lines.source_label = invoices.source_label
+        and lines.invoice_id = invoices.invoice_id
+),
+
+-- invoice-level discount not carried by lines (R2)
+invoice_residuals as (
+    select
+        source_label,
+        invoice_id,
+        max(invoice_total_discount_amount) - sum(discount_amount) as residual_discount,
+        sum(case when is_discountable and amount > 0 then amount else 0 end) as eligible_amount
+    from invoice_lines
+    group by source_label, invoice_id
+    having max(invoice_total_discount_amount) > sum(discount_amount)
+),
+
+-- line order in the invoice (the tie-break of R2), from the invoice's embedded first page of lines
+embedded_line_order as (
+    select
+        source_label,
+        invoice_id,
+        {{ json_extract_text('element', 'id') }} as line_id,
+        element_index as line_index
+    from (
+        select invoices.source_label, invoices.invoice_id, {{ json_array_unnest('invoices.embedded_lines_json') }}
+        from invoices
+        inner join invoice_residuals
+            on invoices.source_label = invoice_residuals.source_label
+            and invoices.invoice_id = invoice_residuals.invoice_id
+        where invoices.embedded_lines_json is not null
+    ) as embedded
+),
+
+eligible_lines as (
+    select
+        invoice_lines.source_label,
+        invoice_lines.invoice_id,
+        invoice_lines.line_id,
+        invoice_residuals.residual_discount,
+        cast(invoice_residuals.residual_discount as {{ wide_integer_type() }}) * invoice_lines.amount as weighted,
+        invoice_residuals.eligible_amount,
+        -- lines beyond the embedded page come after it, in id order
+        coalesce(
+            embedded_line_order.line_index,
+            1000000 + row_number() over (
+                partition by invoice_lines.source_label, invoice_lines.invoice_id order by invoice_lines.line_id)
+        ) as line_index
+    from invoice_lines
+    inner join invoice_residuals
+        on invoice_lines.source_label = invoice_residuals.source_label
+        and invoice_lines.invoice_id = invoice_residuals.invoice_id
+    left join embedded_line_order
+        on invoice_lines.source_label = embedded_line_order.source_label
+        and invoice_lines.invoice_id = embedded_line_order.invoice_id
+        and invoice_lines.line_id = embedded_line_order.line_id
+    where invoice_lines.is_discountable
+        and invoice_lines.amount > 0
+),
+
+floor_shares as (
+    select
+        *,
+        {{ int_div('weighted', 'eligible_amount') }} as floor_share,
+        {{ int_mod('weighted', 'eligible_amount') }} as remainder
+    from eligible_lines
+),
+
+ranked_shares as (
+    select
+        *,
+        row_number() over (
+            partition by source_label, invoice_id order by remainder desc, line_index
+        ) as remainder_rank,
+        residual_discount - sum(floor_share) over (partition by source_label, invoice_id) as units_left
+    from floor_shares
+),
+
+allocations as (
+    select
+        source_label,
+        line_id,
+        line_index,
+        cast(floor_share + case when remainder_rank <= units_left then 1 else 0 end as bigint)
+            as allocated_discount_amount
+    from ranked_shares
+),
+
+-- the discounts applied to each line (discount_amounts[]), with their coupons
+line_discount_entries as (
+    select
+        entries.source_label,
+        entries.line_id,
+        entries.element_index,
+        cast({{ json_extract_text('entries.element', 'amount') }} as bigint) as discount_amount,
+        coalesce(
+            {{ json_extract_text('entries.element', 'discount.id') }},
+            {{ json_extract_text('entries.element', 'discount') }}
+        ) as discount_id
+    from (
+        select source_label, line_id, {{ json_array_unnest('discount_amounts_json') }}
+        from lines
+        where discount_amounts_json is not null and discount_amounts_json <> '[]'
+    ) as entries
+),
+
+line_discounts as (
+    select
+        line_discount_entries.*,
+        discounts.coupon_id,
+        discounts.coupon_name,
+        discounts.percent_off,
+        coalesce(discounts.is_subscription_discount, false) as is_subscription_discount,
+        row_number() over (
+            partition by line_discount_entries.source_label, line_discount_entries.line_id
+            order by cast(line_discount_entries.discount_amount > 0 as integer) desc, line_discount_entries.element_index
+        ) as coupon_rank,
+        row_number() over (
+            partition by line_discount_entries.source_label, line_discount_entries.line_id
+            order by
+                cast(discounts.percent_off is not null as integer) desc,
+                cast(coalesce(discounts.is_subscription_discount, false) as integer) desc,
+                line_discount_entries.element_index
+        ) as percent_rank
+    from line_discount_entries
+    left join discounts
+        on line_discount_entries.source_label = discounts.source_label
+        and line_discount_entries.discount_id = discounts.discount_id
+),
+
+line_coupons as (
+    select
+        source_label,
+        line_id,
+        max(case when coupon_rank = 1 then coupon_id end) as coupon_id,
+        max(case when coupon_rank = 1 then coupon_name end) as coupon_name,
+        max(case when percent_rank = 1 then percent_off end) as percent_off
+    from line_discounts
+    group by source_label, line_id
+),
+
+-- the invoice-level discount (for lines whose only discount is an allocated share): the first
+-- discount of the invoice that no line carries
+invoice_level_discounts as (
+    select
+        invoice_discounts.source_label,
+        invoice_discounts.invoice_id,
+        discounts.coupon_id,
+        discounts.coupon_name,
+        row_number() over (
+            partition by invoice_discounts.source_label, invoice_discounts.invoice_id
+            order by invoice_discounts.element_index
+        ) as discount_rank
+    from (
+        select
+            source_label,
+            invoice_id,
+            element_index,
+            coalesce({{ json_extract_text('element', 'id') }}, {{ json_extract_text('element', '') }}) as discount_id
+        from (
+            select invoices.source_label, invoices.invoice_id, {{ json_array_unnest('invoices.discounts_json') }}
+            from invoices
+            inner join invoice_residuals
+                on invoices.source_label = invoice_residuals.source_label
+                and invoices.invoice_id = invoice_residuals.invoice_id
+            where invoices.discounts_json is not null and invoices.discounts_json <> '[]'
+        ) as elements
+    ) as invoice_discounts
+    inner join discounts
+        on invoice_discounts.source_label = discounts.source_label
+        and invoice_discounts.discount_id = discounts.discount_id
+    where not exists (
+        select 1
+        from line_discount_entries
+        inner join lines
+            on line_discount_entries.source_label = lines.source_label
+            and line_discount_entries.line_id = lines.line_id
+        where lines.source_label = invoice_discounts.source_label
+            and lines.invoice_id = invoice_discounts.invoice_id
+            and line_discount_entries.discount_id = invoice_discounts.discount_id
+    )
+),
+
+-- a line without subscription_item (current-shape proration lines name only the subscription)
+-- belongs to the subscription's item with the same price
+items_by_price as (
+    select
+        source_label,
+        subscription_id,
+        price_id,
+        subscription_item_id,
+        row_number() over (
+            partition by source_label, subscription_id, price_id order by created_at desc, subscription_item_id
+        ) as item_rank
+    from subscription_items
+),
+
+final as (
+    select
+        invoice_lines.source_label,
+        invoice_lines.line_id,
+        invoice_lines.invoice_id,
+        invoice_lines.invoice_status,
+        invoice_lines.is_paid,
+        invoice_lines.customer_id,
+        coalesce(invoice_lines.subscription_id, invoice_lines.invoice_subscription_id) as subscription_id,
+        invoice_lines.subscription_item_id,
+        case
+            when coalesce(invoice_lines.subscription_id, invoice_lines.invoice_subscription_id) is not null
+                and (prices.is_recurring or invoice_lines.embedded_price_is_recurring
+                     or invoice_lines.line_type = 'subscription')
+            then coalesce(
+                invoice_lines.subscription_item_id,
+                items_by_price.subscription_item_id,
+                coalesce(invoice_lines.subscription_id, invoice_lines.invoice_subscription_id)
+                    || ':' || coalesce(invoice_lines.price_id, '')
+            )
+        end as subscription_item_key,
+        invoice_lines.invoice_item_id,
+        invoice_lines.price_id,
+        coalesce(invoice_lines.embedded_product_id, prices.product_id) as product_id,
+        invoice_lines.line_type,
+        invoice_lines.is_proration,
+        -- R4: per line
+        coalesce(prices.is_recurring, invoice_lines.embedded_price_is_recurring, false)
+            or coalesce(invoice_lines.line_type = 'subscription', false) as is_recurring,
+        -- the reference decides per invoice (parity mode)
+        invoice_lines.invoice_subscription_id is not null as is_recurring_invoice,
+        invoice_lines.currency,
+        invoice_lines.currency_exponent,
+        invoice_lines.amount,
+        invoice_lines.discount_amount as line_discount_amount,
+        coalesce(allocations.allocated_discount_amount, 0) as allocated_discount_amount,
+        invoice_lines.amount - invoice_lines.discount_amount
+            - coalesce(allocations.allocated_discount_amount, 0) as net_amount,
+        invoice_lines.is_discountable,
+        coalesce(line_coupons.coupon_id,
+                 case when allocations.allocated_discount_amount > 0 then invoice_level_discounts.coupon_id end)
+            as coupon_id,
+        coalesce(line_coupons.coupon_name,
+                 case when allocations.allocated_discount_amount > 0 then invoice_level_discounts.coupon_name end)
+            as coupon,
+        coalesce(line_coupons.percent_off, 0) as percent_off,
+        coalesce(prices.unit_amount, invoice_lines.embedded_unit_amount) as unit_amount,
+        invoice_lines.quantity,
+        coalesce(
+            prices.interval_months,
+            case invoice_lines.embedded_price_interval
+                when 'month' then invoice_lines.embedded_price_interval_count
+                when 'year' then 12 * invoice_lines.embedded_price_interval_count
+            end
+        ) as interval_months,
+        invoice_lines.period_start_at,
+        invoice_lines.period_end_at,
+        allocations.line_index,
+        invoice_lines.description,
+        invoice_lines.invoice_created_at,
+        invoice_lines.invoice_paid_at,
+        greatest(invoice_lines.synced_at, invoice_lines.invoice_synced_at) as synced_at
+    from invoice_lines
+    left join allocations
+        on invoice_lines.source_label = allocations.source_label
+        and invoice_lines.line_id = allocations.line_id
+    left join line_coupons
+        on invoice_lines.source_label = line_coupons.source_label
+        and invoice_lines.line_id = line_coupons.line_id
+    left join invoice_level_discounts
+        on invoice_lines.source_label = invoice_level_discounts.source_label
+        and invoice_lines.invoice_id = invoice_level_discounts.invoice_id
+        and invoice_level_discounts.discount_rank = 1
+    left join prices
+        on invoice_lines.source_label = prices.source_label
+        and invoice_lines.price_id = prices.price_id
+    left join items_by_price
+        on invoice_lines.source_label = items_by_price.source_label
+        and coalesce(invoice_lines.subscription_id, invoice_lines.invoice_subscription_id) = items_by_price.subscription_id
+        and invoice_lines.price_id = items_by_price.price_id
+        and items_by_price.item_rank = 1
+)
+
+select * from final

@@ -1,0 +1,56 @@
+{#
+    Subscription state history: the state of every subscription at each month end (T = the month's
+    last second) from the month it started to the month it ended (or the as-of month):
+    trialing (trial_start <= T < trial_end), active (started, not ended), canceled (ended_at <= T,
+    the month it ended). Stripe keeps no history of statuses (events last 30 days), so the
+    state is derived from the timestamps the subscription carries. Subscriptions that never
+    became active (incomplete, incomplete_expired) are left out.
+#}
+with
+
+subscriptions as (
+    select * from {{ ref('stg_stripe__subscriptions') }}
+    where status not in ('incomplete', 'incomplete_expired')
+        and started_at is not null
+),
+
+months as (
+    select * from {{ ref('int_months_spanned') }}
+),
+
+spans as (
+    select
+        subscriptions.source_label,
+        subscriptions.subscription_id,
+        subscriptions.customer_id,
+        subscriptions.started_at,
+        subscriptions.ended_at,
+        subscriptions.trial_start_at,
+        subscriptions.trial_end_at,
+        months.month_start,
+        months.month_end_at,
+        {{ month_start('subscriptions.started_at') }} = months.month_start as is_start_month
+    from subscriptions
+    inner join months
+        on months.month_start >= {{ month_start('subscriptions.started_at') }}
+        and (subscriptions.ended_at is null or months.month_start <= {{ month_start('subscriptions.ended_at') }})
+),
+
+final as (
+    select
+        source_label,
+        subscription_id,
+        customer_id,
+        month_start,
+        month_end_at,
+        case
+            when ended_at <= month_end_at then 'canceled'
+            when trial_end_at > month_end_at and coalesce(trial_start_at, started_at) <= month_end_at then 'trialing'
+            else 'active'
+        end as state,
+        is_start_month,
+        ended_at <= month_end_at as is_end_month
+    from spans
+)
+
+select * from final

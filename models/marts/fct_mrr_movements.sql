@@ -1,0 +1,159 @@
+{#
+    M2: customer MRR at every month end, in base-currency minor units (the sum of the customer's item
+    MRR in its currency, converted at the month end's date, D4), and its movement from the previous
+    month end: new (previous 0, never positive before), reactivation (previous 0, positive before),
+    expansion / contraction (both positive), churn (to 0; the customer's last active subscription
+    ended). One row per customer and month where the starting or ending MRR is positive, so
+    starting + new + reactivation + expansion - contraction - churn = ending, exactly, every row.
+#}
+with
+
+item_mrr as (
+    select * from {{ ref('int_subscription_items_mrr') }}
+    where not is_now
+),
+
+months as (
+    select * from {{ ref('int_months_spanned') }}
+),
+
+exchange_rates as (
+    select * from {{ ref('int_exchange_rates_filled') }}
+),
+
+currency_exponents as (
+    select * from {{ ref('currency_exponents') }}
+),
+
+customer_currency_mrr as (
+    select
+        source_label,
+        customer_id,
+        month_start,
+        instant_date,
+        currency,
+        currency_exponent,
+        sum(mrr) as mrr,
+        count(distinct case when mrr > 0 then subscription_id end) as subscriptions
+    from item_mrr
+    group by source_label, customer_id, month_start, instant_date, currency, currency_exponent
+),
+
+customer_mrr as (
+    select
+        customer_currency_mrr.source_label,
+        customer_currency_mrr.customer_id,
+        customer_currency_mrr.month_start,
+        sum({{ convert_minor('customer_currency_mrr.mrr', 'customer_currency_mrr.currency',
+                             'customer_currency_mrr.currency_exponent', 'exchange_rates.fx_factor',
+                             'base_exponents.exponent') }}) as mrr,
+        sum(customer_currency_mrr.subscriptions) as subscriptions,
+        max(base_exponents.exponent) as base_exponent
+    from customer_currency_mrr
+    cross join (
+        select exponent from currency_exponents where currency = '{{ var("base_currency") | upper }}'
+    ) as base_exponents
+    left join exchange_rates
+        on exchange_rates.rate_date = customer_currency_mrr.instant_date
+        and exchange_rates.currency = customer_currency_mrr.currency
+    group by customer_currency_mrr.source_label, customer_currency_mrr.customer_id, customer_currency_mrr.month_start
+),
+
+-- a customer whose MRR has no rate to convert with stays visible (null amounts), never zero
+positive as (
+    select * from customer_mrr where mrr > 0 or mrr is null
+),
+
+candidate_months as (
+    select source_label, customer_id, month_start from positive
+    union
+    select positive.source_label, positive.customer_id, {{ add_months('positive.month_start', 1) }} as month_start
+    from positive
+    inner join months
+        on months.month_start = {{ add_months('positive.month_start', 1) }}
+),
+
+bridged as (
+    select
+        candidate_months.source_label,
+        candidate_months.customer_id,
+        candidate_months.month_start,
+        case when previous.customer_id is null then 0 else previous.mrr end as starting_mrr,
+        case when current_month.customer_id is null then 0 else current_month.mrr end as ending_mrr,
+        coalesce(current_month.subscriptions, 0) as active_subscriptions,
+        coalesce(max(case when coalesce(current_month.mrr, 0) > 0 then 1 else 0 end) over (
+            partition by candidate_months.source_label, candidate_months.customer_id
+            order by candidate_months.month_start
+            rows between unbounded preceding and 1 preceding
+        ), 0) = 1 as was_positive_before
+    from candidate_months
+    left join customer_mrr as current_month
+        on candidate_months.source_label = current_month.source_label
+        and candidate_months.customer_id = current_month.customer_id
+        and candidate_months.month_start = current_month.month_start
+    left join customer_mrr as previous
+        on candidate_months.source_label = previous.source_label
+        and candidate_months.customer_id = previous.customer_id
+        and {{ add_months('candidate_months.month_start', -1) }} = previous.month_start
+),
+
+classified as (
+    select
+        *,
+        -- all null when either end has no rate (unconverted): the bridge is then unknown, not zero
+        case when starting_mrr is null or ending_mrr is null then null
+            when starting_mrr = 0 and ending_mrr > 0 and not was_positive_before then ending_mrr else 0 end as new_mrr,
+        case when starting_mrr is null or ending_mrr is null then null
+            when starting_mrr = 0 and ending_mrr > 0 and was_positive_before then ending_mrr else 0 end as reactivation_mrr,
+        case when starting_mrr is null or ending_mrr is null then null
+            when starting_mrr > 0 and ending_mrr > starting_mrr then ending_mrr - starting_mrr else 0 end as expansion_mrr,
+        case when starting_mrr is null or ending_mrr is null then null
+            when starting_mrr > 0 and ending_mrr > 0 and ending_mrr < starting_mrr then starting_mrr - ending_mrr else 0 end
+            as contraction_mrr,
+        case when starting_mrr is null or ending_mrr is null then null
+            when starting_mrr > 0 and ending_mrr = 0 then starting_mrr else 0 end as churned_mrr
+    from bridged
+),
+
+base as (
+    select exponent from currency_exponents where currency = '{{ var("base_currency") | upper }}'
+),
+
+final as (
+    select
+        classified.source_label || ':' || classified.customer_id || ':' || {{ year_month('classified.month_start') }}
+            as mrr_movement_key,
+        classified.month_start,
+        classified.source_label,
+        classified.customer_id,
+        case
+            when starting_mrr is null or ending_mrr is null then 'unconverted'
+            when new_mrr > 0 then 'new'
+            when reactivation_mrr > 0 then 'reactivation'
+            when expansion_mrr > 0 then 'expansion'
+            when contraction_mrr > 0 then 'contraction'
+            when churned_mrr > 0 then 'churn'
+            else 'unchanged'
+        end as movement,
+        '{{ var("base_currency") | upper }}' as currency,
+        cast(starting_mrr as bigint) as starting_mrr_minor,
+        cast(new_mrr as bigint) as new_mrr_minor,
+        cast(expansion_mrr as bigint) as expansion_mrr_minor,
+        cast(contraction_mrr as bigint) as contraction_mrr_minor,
+        cast(churned_mrr as bigint) as churned_mrr_minor,
+        cast(reactivation_mrr as bigint) as reactivation_mrr_minor,
+        cast(ending_mrr as bigint) as ending_mrr_minor,
+        {{ minor_to_major('starting_mrr', 'base.exponent') }} as starting_mrr,
+        {{ minor_to_major('new_mrr', 'base.exponent') }} as new_mrr,
+        {{ minor_to_major('expansion_mrr', 'base.exponent') }} as expansion_mrr,
+        {{ minor_to_major('contraction_mrr', 'base.exponent') }} as contraction_mrr,
+        {{ minor_to_major('churned_mrr', 'base.exponent') }} as churned_mrr,
+        {{ minor_to_major('reactivation_mrr', 'base.exponent') }} as reactivation_mrr,
+        {{ minor_to_major('ending_mrr', 'base.exponent') }} as ending_mrr,
+        {{ minor_to_major('12 * ending_mrr', 'base.exponent') }} as ending_arr,
+        cast(active_subscriptions as bigint) as active_subscriptions
+    from classified
+    cross join base
+)
+
+select * from final

@@ -1,0 +1,98 @@
+{#
+    Recognised revenue per month (§3), in the base currency, by source, product, customer country,
+    cohort, coupon and recurring/one-off: gross (deferred invoice lines + invoiceless charges) and
+    net (gross + refunds + credit notes + lost disputes, R8). Months are those of each row's date
+    (future months hold revenue already billed and scheduled).
+#}
+with
+
+items as (
+    select * from {{ ref('fct_revenue_items') }}
+),
+
+customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+products as (
+    select * from {{ ref('dim_products') }}
+),
+
+enriched as (
+    select
+        {{ month_start('items.recognized_at') }} as month_start,
+        items.source_label,
+        items.product_id,
+        products.name as product_name,
+        customers.country as customer_country,
+        customers.cohort,
+        items.coupon_id,
+        items.coupon,
+        items.is_recurring,
+        items.revenue_type,
+        items.is_gross,
+        items.customer_id,
+        items.amount,
+        items.amount_minor
+    from items
+    left join customers
+        on items.source_label = customers.source_label
+        and items.customer_id = customers.customer_id
+    left join products
+        on items.source_label = products.source_label
+        and items.product_id = products.product_id
+),
+
+aggregated as (
+    select
+        month_start,
+        source_label,
+        product_id,
+        max(product_name) as product_name,
+        customer_country,
+        cohort,
+        coupon_id,
+        max(coupon) as coupon,
+        is_recurring,
+        sum(case when is_gross then amount else 0 end) as gross_revenue,
+        sum(case when revenue_type = 'refund' then amount else 0 end) as refunds,
+        sum(case when revenue_type = 'credit_note' then amount else 0 end) as credit_notes,
+        sum(case when revenue_type = 'dispute' then amount else 0 end) as lost_disputes,
+        sum(amount) as net_revenue,
+        sum(case when is_gross then amount_minor else 0 end) as gross_revenue_minor,
+        sum(amount_minor) as net_revenue_minor,
+        count(distinct customer_id) as customers,
+        count(*) as revenue_items
+    from enriched
+    group by month_start, source_label, product_id, customer_country, cohort, coupon_id, is_recurring
+),
+
+final as (
+    select
+        md5(concat_ws('|',
+            cast(month_start as {{ dbt.type_string() }}), source_label, coalesce(product_id, '~'),
+            coalesce(customer_country, '~'), coalesce(cohort, '~'), coalesce(coupon_id, '~'),
+            cast(is_recurring as {{ dbt.type_string() }}))) as revenue_monthly_key,
+        month_start,
+        source_label,
+        product_id,
+        product_name,
+        customer_country,
+        cohort,
+        coupon_id,
+        coupon,
+        is_recurring,
+        '{{ var("base_currency") | upper }}' as currency,
+        cast(gross_revenue as {{ money_type() }}) as gross_revenue,
+        cast(refunds as {{ money_type() }}) as refunds,
+        cast(credit_notes as {{ money_type() }}) as credit_notes,
+        cast(lost_disputes as {{ money_type() }}) as lost_disputes,
+        cast(net_revenue as {{ money_type() }}) as net_revenue,
+        cast(gross_revenue_minor as bigint) as gross_revenue_minor,
+        cast(net_revenue_minor as bigint) as net_revenue_minor,
+        cast(customers as bigint) as customers,
+        cast(revenue_items as bigint) as revenue_items
+    from aggregated
+)
+
+select * from final

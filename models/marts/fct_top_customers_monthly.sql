@@ -1,0 +1,55 @@
+{#
+    The top customers of each month by net recognised revenue (base currency), rank 1 first,
+    var('top_customers_per_month') of them (default 10; ties broken by customer id).
+#}
+with
+
+items as (
+    select * from {{ ref('fct_revenue_items') }}
+    where customer_id is not null
+),
+
+customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+customer_months as (
+    select
+        {{ month_start('recognized_at') }} as month_start,
+        source_label,
+        customer_id,
+        sum(case when is_gross then amount else 0 end) as gross_revenue,
+        sum(amount) as net_revenue
+    from items
+    group by 1, 2, 3
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (partition by month_start order by net_revenue desc, source_label, customer_id) as revenue_rank
+    from customer_months
+),
+
+final as (
+    select
+        ranked.source_label || ':' || ranked.customer_id || ':' || {{ year_month('ranked.month_start') }}
+            as top_customer_key,
+        ranked.month_start,
+        cast(ranked.revenue_rank as integer) as revenue_rank,
+        ranked.source_label,
+        ranked.customer_id,
+        customers.name as customer_name,
+        customers.email as customer_email,
+        customers.country as customer_country,
+        '{{ var("base_currency") | upper }}' as currency,
+        cast(ranked.gross_revenue as {{ money_type() }}) as gross_revenue,
+        cast(ranked.net_revenue as {{ money_type() }}) as net_revenue
+    from ranked
+    left join customers
+        on ranked.source_label = customers.source_label
+        and ranked.customer_id = customers.customer_id
+    where ranked.revenue_rank <= {{ var('top_customers_per_month', 10) }}
+)
+
+select * from final

@@ -1,0 +1,55 @@
+with
+
+source as (
+    {{ stripe_source('balance_transaction') }}
+),
+
+currency_exponents as (
+    select * from {{ ref('currency_exponents') }}
+),
+
+extracted as (
+    {{ json_extract_fields('source', 'data', {
+        'amount': 'amount',
+        'fee': 'fee',
+        'net': 'net',
+        'currency': 'currency',
+        'exchange_rate': 'exchange_rate',
+        'reporting_category': 'reporting_category',
+        'type': 'type',
+        'status': 'status',
+        'balance_type': 'balance_type',
+        'source_object': ['source.id', 'source'],
+        'description': 'description',
+        'available_on': 'available_on',
+    }, keep=stripe_raw_keep()) }}
+),
+
+final as (
+    select
+        extracted.source_label,
+        extracted.id as balance_transaction_id,
+        extracted.source_object as source_id,
+        extracted.type as balance_transaction_type,
+        extracted.reporting_category,
+        extracted.status,
+        extracted.balance_type,
+        upper(extracted.currency) as currency,
+        currency_exponents.exponent as currency_exponent,
+        cast(extracted.amount as bigint) as amount,
+        cast(extracted.fee as bigint) as fee,
+        cast(extracted.net as bigint) as net,
+        {{ minor_to_major('cast(extracted.amount as bigint)', 'currency_exponents.exponent') }} as amount_major,
+        {{ minor_to_major('cast(extracted.fee as bigint)', 'currency_exponents.exponent') }} as fee_major,
+        {{ minor_to_major('cast(extracted.net as bigint)', 'currency_exponents.exponent') }} as net_major,
+        cast(extracted.exchange_rate as double) as exchange_rate,
+        extracted.description,
+        {{ from_unixtime('extracted.available_on') }} as available_on,
+        {{ from_unixtime('extracted.created') }} as created_at,
+        {{ stripe_raw_metadata() }}
+    from extracted
+    left join currency_exponents
+        on upper(extracted.currency) = currency_exponents.currency
+)
+
+select * from final

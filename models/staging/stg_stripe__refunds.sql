@@ -1,0 +1,45 @@
+with
+
+source as (
+    {{ stripe_source('refund') }}
+),
+
+currency_exponents as (
+    select * from {{ ref('currency_exponents') }}
+),
+
+extracted as (
+    {{ json_extract_fields('source', 'data', {
+        'charge': ['charge.id', 'charge'],
+        'payment_intent': ['payment_intent.id', 'payment_intent'],
+        'balance_transaction': ['balance_transaction.id', 'balance_transaction'],
+        'amount': 'amount',
+        'currency': 'currency',
+        'status': 'status',
+        'reason': 'reason',
+        'metadata': 'metadata',
+    }, keep=stripe_raw_keep()) }}
+),
+
+final as (
+    select
+        extracted.source_label,
+        extracted.id as refund_id,
+        extracted.charge as charge_id,
+        extracted.payment_intent as payment_intent_id,
+        extracted.balance_transaction as balance_transaction_id,
+        extracted.status,
+        extracted.reason,
+        upper(extracted.currency) as currency,
+        currency_exponents.exponent as currency_exponent,
+        cast(extracted.amount as bigint) as amount,
+        {{ minor_to_major('cast(extracted.amount as bigint)', 'currency_exponents.exponent') }} as amount_major,
+        extracted.metadata,
+        {{ from_unixtime('extracted.created') }} as created_at,
+        {{ stripe_raw_metadata() }}
+    from extracted
+    left join currency_exponents
+        on upper(extracted.currency) = currency_exponents.currency
+)
+
+select * from final

@@ -1,0 +1,61 @@
+with
+
+source as (
+    {{ stripe_source('subscription_item') }}
+),
+
+currency_exponents as (
+    select * from {{ ref('currency_exponents') }}
+),
+
+extracted as (
+    {{ json_extract_fields('source', 'data', {
+        'subscription': ['subscription.id', 'subscription'],
+        'price': ['price.id', 'price'],
+        'price_product': ['price.product.id', 'price.product'],
+        'plan': 'plan.id',
+        'plan_product': ['plan.product.id', 'plan.product'],
+        'currency': ['price.currency', 'plan.currency'],
+        'unit_amount': ['price.unit_amount', 'plan.amount'],
+        'interval': ['price.recurring.interval', 'plan.interval'],
+        'interval_count': ['price.recurring.interval_count', 'plan.interval_count'],
+        'quantity': 'quantity',
+        'current_period_start': 'current_period_start',
+        'current_period_end': 'current_period_end',
+        'discounts': 'discounts',
+        'metadata': 'metadata',
+        'deleted': 'deleted',
+    }, keep=stripe_raw_keep()) }}
+),
+
+final as (
+    select
+        extracted.source_label,
+        extracted.id as subscription_item_id,
+        coalesce(extracted.subscription, extracted.parent_id) as subscription_id,
+        coalesce(extracted.price, extracted.plan) as price_id,
+        coalesce(extracted.price_product, extracted.plan_product) as product_id,
+        upper(extracted.currency) as currency,
+        currency_exponents.exponent as currency_exponent,
+        cast(extracted.unit_amount as bigint) as unit_amount,
+        extracted.interval as recurring_interval,
+        cast(extracted.interval_count as integer) as recurring_interval_count,
+        cast(extracted.quantity as bigint) as quantity,
+        -- current shape only (2025-03-31.basil moved the period from the subscription to its items)
+        {{ from_unixtime('extracted.current_period_start') }} as current_period_start_at,
+        {{ from_unixtime('extracted.current_period_end') }} as current_period_end_at,
+        extracted.discounts as discounts_json,
+        extracted.metadata,
+        {{ from_unixtime('extracted.created') }} as created_at,
+        extracted.account_id,
+        coalesce(extracted.is_deleted, false) or coalesce(cast(extracted.deleted as boolean), false) as is_deleted,
+        {{ from_unixtime('extracted.deleted_at') }} as deleted_at,
+        extracted.api_version,
+        {{ from_unixtime('extracted.state_at') }} as state_at,
+        extracted.synced_at
+    from extracted
+    left join currency_exponents
+        on upper(extracted.currency) = currency_exponents.currency
+)
+
+select * from final

@@ -1,0 +1,54 @@
+-- M2, every customer, every month: start + new + expansion + reactivation - contraction - churn = end,
+-- start = the previous month's end, and every customer with MRR at a month end has a row for that
+-- month and for the next one (its churn, when it goes to 0). Rows without an exchange rate
+-- (movement 'unconverted') are reported by the rate test, not here.
+with
+
+movements as (
+    select * from {{ ref('fct_mrr_movements') }}
+),
+
+bridge as (
+    select source_label, customer_id, month_start, 'bridge does not add up' as problem
+    from movements
+    where movement <> 'unconverted'
+        and starting_mrr_minor + new_mrr_minor + expansion_mrr_minor + reactivation_mrr_minor
+            - contraction_mrr_minor - churned_mrr_minor <> ending_mrr_minor
+),
+
+continuity as (
+    select current_month.source_label, current_month.customer_id, current_month.month_start,
+        'start is not the previous end' as problem
+    from movements as current_month
+    left join movements as previous
+        on current_month.source_label = previous.source_label
+        and current_month.customer_id = previous.customer_id
+        and previous.month_start = {{ add_months('current_month.month_start', -1) }}
+    where current_month.movement <> 'unconverted'
+        and current_month.starting_mrr_minor <> coalesce(previous.ending_mrr_minor, 0)
+),
+
+customer_month_mrr as (
+    select source_label, customer_id, month_start, sum(mrr) as mrr
+    from {{ ref('int_subscription_items_mrr') }}
+    where not is_now
+    group by source_label, customer_id, month_start
+    having sum(mrr) > 0
+),
+
+missing as (
+    select customer_month_mrr.source_label, customer_month_mrr.customer_id, customer_month_mrr.month_start,
+        'customer with MRR has no movement row' as problem
+    from customer_month_mrr
+    left join movements
+        on customer_month_mrr.source_label = movements.source_label
+        and customer_month_mrr.customer_id = movements.customer_id
+        and customer_month_mrr.month_start = movements.month_start
+    where movements.customer_id is null
+)
+
+select * from bridge
+union all
+select * from continuity
+union all
+select * from missing

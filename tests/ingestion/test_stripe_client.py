@@ -1,0 +1,305 @@
+"""Request-level behaviour of the HTTP client: headers, paging, retries, errors, rate limit."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from typing import Any
+
+import pytest
+import requests
+import requests_mock
+
+from ingestion.stripe_client import (
+    STRIPE_API_VERSION,
+    RateLimiter,
+    RetryPolicy,
+    StripeAuthError,
+    StripeClient,
+    StripePermissionError,
+    StripeRequestError,
+    StripeRetryError,
+    default_rate_limit,
+    permission_advice,
+)
+from tests.ingestion.stripe_mock import list_object
+
+BASE = "https://api.stripe.test"
+KEY = "sk_test_51SECRETsecretSECRET"
+URL = BASE + "/v1/charges"
+
+
+class Sleeps:
+    """Records sleeps and advances a fake clock instead of waiting."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+        self.now = 0.0
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+def client(sleep: Sleeps | None = None, **kwargs: Any) -> StripeClient:
+    kwargs.setdefault("max_requests_per_second", 0)
+    kwargs.setdefault("retry", RetryPolicy(max_attempts=5, max_elapsed=60, backoff_base=0.01, backoff_max=0.05))
+    sleep = sleep or Sleeps()
+    return StripeClient(KEY, api_base=BASE, sleep=sleep, clock=sleep.clock, rng=random.Random(1), **kwargs)
+
+
+@pytest.fixture
+def http():
+    with requests_mock.Mocker(case_sensitive=True) as m:
+        yield m
+
+
+def test_headers_pin_version_and_authenticate(http: requests_mock.Mocker) -> None:
+    http.get(URL, json=list_object([]))
+    client().get("/v1/charges")
+    sent = http.last_request.headers
+    assert sent["Stripe-Version"] == STRIPE_API_VERSION == "2026-10-28.endive"
+    assert sent["Authorization"] == f"Bearer {KEY}"
+    assert "Stripe-Account" not in sent
+
+
+def test_connect_account_header(http: requests_mock.Mocker) -> None:
+    http.get(URL, json=list_object([]))
+    client(account_id="acct_1Conn3ct").get("/v1/charges")
+    assert http.last_request.headers["Stripe-Account"] == "acct_1Conn3ct"
+
+
+def test_list_pages_follows_starting_after(http: requests_mock.Mocker) -> None:
+    http.get(
+        URL,
+        [
+            {"json": list_object([{"id": "ch_3"}, {"id": "ch_2"}], True)},
+            {"json": list_object([{"id": "ch_1"}], False)},
+        ],
+    )
+    pages = list(client().list_pages("/v1/charges", {"created[gte]": 5}, limit=2))
+    assert [o["id"] for p in pages for o in p.data] == ["ch_3", "ch_2", "ch_1"]
+    first, second = http.request_history
+    assert "starting_after" not in first.qs
+    assert second.url.endswith("starting_after=ch_2") or "starting_after=ch_2" in second.url
+    assert "created%5Bgte%5D=5" in second.url and "limit=2" in second.url
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"status_code": 429, "json": {"error": {"type": "rate_limit_error", "message": "Too many requests"}}},
+        {"status_code": 500, "json": {"error": {"type": "api_error"}}},
+        {"status_code": 503, "text": "upstream unavailable"},
+        {"status_code": 409, "json": {"error": {"type": "idempotency_error"}}},
+        {"status_code": 200, "text": '{"object": "list", "data": [{"id": "ch_1", "amo'},  # truncated body
+        {"status_code": 200, "text": "<html>gateway</html>"},  # not JSON
+        {"exc": requests.exceptions.ConnectTimeout},
+        {"exc": requests.exceptions.ReadTimeout},
+        {"exc": requests.exceptions.ChunkedEncodingError},
+        {"exc": requests.exceptions.ConnectionError},
+    ],
+)
+def test_retryable_failures_are_retried(http: requests_mock.Mocker, failure: dict[str, Any]) -> None:
+    sleeps = Sleeps()
+    http.get(URL, [failure, failure, {"json": list_object([{"id": "ch_1"}])}])
+    body = client(sleeps).get("/v1/charges")
+    assert body["data"] == [{"id": "ch_1"}]
+    assert http.call_count == 3
+    assert len(sleeps.calls) == 2
+
+
+def test_should_retry_false_is_honoured(http: requests_mock.Mocker) -> None:
+    sleeps = Sleeps()
+    http.get(URL, status_code=500, headers={"Stripe-Should-Retry": "false"}, json={"error": {"message": "no"}})
+    with pytest.raises(StripeRequestError, match="HTTP 500"):
+        client(sleeps).get("/v1/charges")
+    assert http.call_count == 1 and sleeps.calls == []
+
+
+def test_should_retry_true_retries_a_4xx(http: requests_mock.Mocker) -> None:
+    http.get(
+        URL,
+        [
+            {"status_code": 400, "headers": {"Stripe-Should-Retry": "true"}, "json": {"error": {}}},
+            {"json": list_object([])},
+        ],
+    )
+    client().get("/v1/charges")
+    assert http.call_count == 2
+
+
+def test_plain_4xx_is_not_retried(http: requests_mock.Mocker) -> None:
+    http.get(
+        URL,
+        status_code=400,
+        json={"error": {"code": "resource_missing", "param": "starting_after", "message": "No such object: 'x'"}},
+    )
+    with pytest.raises(StripeRequestError) as info:
+        client().get("/v1/charges")
+    assert http.call_count == 1
+    assert info.value.code == "resource_missing" and info.value.param == "starting_after"
+    assert "No such object" in str(info.value)
+
+
+def test_gives_up_after_max_attempts_with_a_clear_message(http: requests_mock.Mocker) -> None:
+    sleeps = Sleeps()
+    http.get(URL, status_code=503, headers={"Request-Id": "req_123"}, json={"error": {"message": "down"}})
+    with pytest.raises(StripeRetryError) as info:
+        client(sleeps, retry=RetryPolicy(max_attempts=4, max_elapsed=60, backoff_base=0.01)).get("/v1/charges")
+    assert http.call_count == 4 and len(sleeps.calls) == 3
+    message = str(info.value)
+    assert "after 4 attempts" in message and "giving up" in message and "HTTP 503" in message
+    assert KEY not in message
+    assert info.value.request_id == "req_123"
+
+
+def test_gives_up_within_the_time_bound(http: requests_mock.Mocker) -> None:
+    """Backoff doubles; retrying stops before the total sleep would pass `max_elapsed`."""
+    sleeps = Sleeps()
+    http.get(URL, status_code=429, json={})
+    policy = RetryPolicy(max_attempts=100, max_elapsed=10.0, backoff_base=1.0, backoff_max=4.0)
+    with pytest.raises(StripeRetryError):
+        client(sleeps, retry=policy).get("/v1/charges")
+    assert sum(sleeps.calls) <= 10.0
+    assert 3 <= len(sleeps.calls) < 10
+
+
+def test_backoff_is_exponential_with_jitter() -> None:
+    policy = RetryPolicy(backoff_base=0.5, backoff_max=30)
+    rng = random.Random(3)
+    for n in range(8):
+        ceiling = min(30, 0.5 * 2**n)
+        delays = {policy.delay(n, rng) for _ in range(20)}
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(delays) > 1  # jittered
+
+
+def test_401_says_the_key_is_invalid_without_showing_it(http: requests_mock.Mocker) -> None:
+    http.get(
+        URL,
+        status_code=401,
+        json={"error": {"type": "invalid_request_error", "message": f"Invalid API Key provided: {KEY[:12]}****"}},
+    )
+    with pytest.raises(StripeAuthError) as info:
+        client().get("/v1/charges")
+    message = str(info.value)
+    assert "invalid" in message and "SOURCES__STRIPE__API_KEY" in message
+    assert KEY[:12] not in message
+    assert http.call_count == 1
+
+
+def test_403_names_the_permission_and_where_to_add_it(http: requests_mock.Mocker) -> None:
+    http.get(
+        URL,
+        status_code=403,
+        json={
+            "error": {
+                "type": "invalid_request_error",
+                "message": "The provided key 'rk_test_***abc' does not have the required permissions for this "
+                "endpoint on account 'acct_1'. Having the 'rak_charge_read' permission would allow this request "
+                "to continue.",
+            }
+        },
+    )
+    with pytest.raises(StripePermissionError) as info:
+        client().get("/v1/charges")
+    message = str(info.value)
+    assert info.value.permission == "Charges: Read (Core)"
+    assert "'Charges: Read (Core)'" in message
+    assert "Developers → API keys" in message and "Edit key" in message
+    assert http.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("message", "path", "label"),
+    [
+        (
+            "Having the 'rak_credit_note_read' permission would allow this request to continue.",
+            "/v1/x",
+            "Credit notes: Read (Billing)",
+        ),
+        ("Having the 'rak_subscription_read' permission would allow", "/v1/x", "Subscriptions: Read (Billing)"),
+        (
+            "Having the 'rak_balance_transaction_source_read' permission",
+            "/v1/x",
+            "Balance transaction sources: Read (Core)",
+        ),
+        ("Having the 'rak_invoice_read' permission", "/v1/x", "Invoices: Read (Billing)"),
+        ("Having the 'rak_price_read' permission", "/v1/x", "Prices: Read (Billing)"),
+        ("", "/v1/disputes", "Disputes: Read (Core)"),
+        ("forbidden", "/v1/invoices/in_1/lines", "Invoices: Read (Billing)"),
+        ("Having the 'rak_shiny_thing_read' permission", "/v1/x", "Shiny things: Read"),
+    ],
+)
+def test_permission_advice(message: str, path: str, label: str) -> None:
+    found, advice = permission_advice(message, path)
+    assert found == label
+    assert label in advice
+
+
+def test_date_header_sets_the_clock(http: requests_mock.Mocker) -> None:
+    server_now = 1_700_000_000
+    http.get(URL, json=list_object([]), headers={"Date": email.utils.formatdate(server_now, usegmt=True)})
+    c = client()
+    assert not c.clock_synced
+    page = c.list_page("/v1/charges")
+    assert c.clock_synced
+    assert abs(c.now() - server_now) <= 2
+    assert server_now - 2 <= page.requested_at <= server_now
+
+
+def test_sync_clock_makes_one_cheap_request(http: requests_mock.Mocker) -> None:
+    http.get(URL, json=list_object([]), headers={"Date": email.utils.formatdate(1_700_000_000, usegmt=True)})
+    c = client()
+    c.sync_clock("/v1/charges", {"status": "all"})
+    c.sync_clock("/v1/charges")
+    assert http.call_count == 1
+    assert http.last_request.qs == {"status": ["all"], "limit": ["1"]}
+
+
+def test_default_rate_limits() -> None:
+    assert default_rate_limit("sk_test_x") == 25
+    assert default_rate_limit("rk_test_x") == 25
+    assert default_rate_limit("sk_live_x") == 100
+    assert default_rate_limit("rk_live_x") == 100
+    assert StripeClient("sk_test_x").limiter.rate == 25
+    assert StripeClient("sk_live_x", max_requests_per_second=7).limiter.rate == 7
+
+
+def test_token_bucket_paces_requests() -> None:
+    clock = [0.0]
+    limiter = RateLimiter(5, burst=1, clock=lambda: clock[0], sleep=lambda s: clock.__setitem__(0, clock[0] + s))
+    for _ in range(11):
+        limiter.acquire()
+    assert clock[0] == pytest.approx(2.0, abs=1e-6)  # 10 waits of 1/5 s after the first token
+
+
+def test_token_bucket_is_shared_between_threads() -> None:
+    limiter = RateLimiter(200, burst=1)
+    started = time.monotonic()
+
+    def take() -> None:
+        for _ in range(15):
+            limiter.acquire()
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert time.monotonic() - started >= (60 - 1) / 200 * 0.95
+
+
+def test_missing_key_is_a_clear_error() -> None:
+    with pytest.raises(StripeAuthError, match="SOURCES__STRIPE__API_KEY"):
+        StripeClient("")
+
+
+def test_repr_hides_the_key() -> None:
+    assert KEY not in repr(client())
