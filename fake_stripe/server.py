@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import email.utils
 import random
 import re
 import string
@@ -592,6 +593,8 @@ class _Handler(BaseHTTPRequestHandler):
                 traceback.print_exc()
             resp = _json(500, {"error": {"type": "api_error", "message": f"fake-stripe internal error: {exc}"}})
         resp.headers["Request-Id"] = request_id
+        # Stripe's clock is the account's: clients read "now" from Date (the events window, cursors)
+        resp.headers["Date"] = email.utils.formatdate(fake.account.now, usegmt=True)
         self._send(resp, truncate)
 
     def _faulty_api(self, method: str, path: str, params: dict[str, Any]) -> tuple[_Response, str | None]:

@@ -396,6 +396,8 @@ class ResourceExtractor:
                     yield None
                 else:
                     current.update(item)
+            if current and spec.sub_lists:
+                yield from self._emit(self._removed_children(current))
         main = RowBatch(ctx.account_id)
         subs = {sub.table: RowBatch(ctx.account_id) for sub in spec.sub_lists}
         for s in to_apply:
@@ -488,6 +490,37 @@ class ResourceExtractor:
             finally:
                 for future in pending:
                     future.cancel()
+
+    def _removed_children(self, reread: dict[str, PageResult]) -> dict[str, pa.Table]:
+        """Stored children of re-read parents that the parent no longer lists (an item removed
+        from a subscription, a line removed from a draft invoice) are marked deleted, as of the
+        time the parent was read."""
+        ctx = self.ctx
+        out: dict[str, pa.Table] = {}
+        read_at = {
+            pid: int(r.tables[ctx.table(self.spec.name)].column("state_at")[0].as_py()) for pid, r in reread.items()
+        }
+        for sub in self.spec.sub_lists:
+            name = ctx.table(sub.table)
+            listed = {i for r in reread.values() if name in r.tables for i in r.tables[name].column("id").to_pylist()}
+            batch = RowBatch(ctx.account_id)
+            for row in ctx.warehouse.live_children(name, list(reread)):
+                if row.id in listed or row.parent_id not in read_at:
+                    continue
+                at = read_at[row.parent_id]
+                batch.add(
+                    {"id": row.id},
+                    api_version=row.api_version,
+                    state_at=at,
+                    created=row.created,
+                    parent_id=row.parent_id,
+                    is_deleted=True,
+                    deleted_at=at,
+                    data=row.data,
+                )
+            self.stats.tombstoned += len(batch)
+            out[name] = batch.to_table()
+        return out
 
     def _emit_batches(self, main: RowBatch, subs: dict[str, RowBatch]) -> Iterator[Any]:
         tables = {self.ctx.table(self.spec.name): main.to_table()}

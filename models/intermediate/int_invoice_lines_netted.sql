@@ -3,6 +3,10 @@
     line (R4) and what MRR needs (M1). All invoice statuses: revenue keeps `is_paid` lines only,
     MRR also reads open invoices.
 
+    M1 inputs: the price's unit amount and interval, the quantity, and the subscription coupon's
+    percent_off in force on the line: the line's own discount when it carries one, else the
+    subscription's (proration lines carry no discount_amounts, their amount is already discounted).
+
     R2: net = amount - sum(discount_amounts) - allocated share of the invoice-level discount, where
     the invoice-level discount is sum(total_discount_amounts) - sum(line discount_amounts) when
     positive, allocated over the discountable lines with amount > 0 in proportion to `amount`, by
@@ -20,10 +24,6 @@ invoices as (
 
 prices as (
     select * from {{ ref('stg_stripe__prices') }}
-),
-
-subscription_items as (
-    select * from {{ ref('stg_stripe__subscription_items') }}
 ),
 
 discounts as (
@@ -183,6 +183,20 @@ line_coupons as (
     group by source_label, line_id
 ),
 
+-- the percent-off coupon of each subscription (the latest one, if it changed)
+subscription_coupons as (
+    select
+        source_label,
+        subscription_id,
+        percent_off,
+        row_number() over (
+            partition by source_label, subscription_id order by start_at desc nulls last, discount_id desc
+        ) as coupon_rank
+    from discounts
+    where subscription_id is not null
+        and percent_off is not null
+),
+
 -- the invoice-level discount (for lines whose only discount is an allocated share): the first
 -- discount of the invoice that no line carries
 invoice_level_discounts as (
@@ -225,20 +239,6 @@ invoice_level_discounts as (
     )
 ),
 
--- a line without subscription_item (current-shape proration lines name only the subscription)
--- belongs to the subscription's item with the same price
-items_by_price as (
-    select
-        source_label,
-        subscription_id,
-        price_id,
-        subscription_item_id,
-        row_number() over (
-            partition by source_label, subscription_id, price_id order by created_at desc, subscription_item_id
-        ) as item_rank
-    from subscription_items
-),
-
 final as (
     select
         invoice_lines.source_label,
@@ -249,22 +249,12 @@ final as (
         invoice_lines.customer_id,
         coalesce(invoice_lines.subscription_id, invoice_lines.invoice_subscription_id) as subscription_id,
         invoice_lines.subscription_item_id,
-        case
-            when coalesce(invoice_lines.subscription_id, invoice_lines.invoice_subscription_id) is not null
-                and (prices.is_recurring or invoice_lines.embedded_price_is_recurring
-                     or invoice_lines.line_type = 'subscription')
-            then coalesce(
-                invoice_lines.subscription_item_id,
-                items_by_price.subscription_item_id,
-                coalesce(invoice_lines.subscription_id, invoice_lines.invoice_subscription_id)
-                    || ':' || coalesce(invoice_lines.price_id, '')
-            )
-        end as subscription_item_key,
         invoice_lines.invoice_item_id,
         invoice_lines.price_id,
         coalesce(invoice_lines.embedded_product_id, prices.product_id) as product_id,
         invoice_lines.line_type,
         invoice_lines.is_proration,
+        coalesce(prices.is_recurring, invoice_lines.embedded_price_is_recurring, false) as is_price_recurring,
         -- R4: per line
         coalesce(prices.is_recurring, invoice_lines.embedded_price_is_recurring, false)
             or coalesce(invoice_lines.line_type = 'subscription', false) as is_recurring,
@@ -284,7 +274,7 @@ final as (
         coalesce(line_coupons.coupon_name,
                  case when allocations.allocated_discount_amount > 0 then invoice_level_discounts.coupon_name end)
             as coupon,
-        coalesce(line_coupons.percent_off, 0) as percent_off,
+        coalesce(line_coupons.percent_off, subscription_coupons.percent_off, 0) as percent_off,
         coalesce(prices.unit_amount, invoice_lines.embedded_unit_amount) as unit_amount,
         invoice_lines.quantity,
         coalesce(
@@ -315,11 +305,10 @@ final as (
     left join prices
         on invoice_lines.source_label = prices.source_label
         and invoice_lines.price_id = prices.price_id
-    left join items_by_price
-        on invoice_lines.source_label = items_by_price.source_label
-        and coalesce(invoice_lines.subscription_id, invoice_lines.invoice_subscription_id) = items_by_price.subscription_id
-        and invoice_lines.price_id = items_by_price.price_id
-        and items_by_price.item_rank = 1
+    left join subscription_coupons
+        on invoice_lines.source_label = subscription_coupons.source_label
+        and coalesce(invoice_lines.subscription_id, invoice_lines.invoice_subscription_id) = subscription_coupons.subscription_id
+        and subscription_coupons.coupon_rank = 1
 )
 
 select * from final

@@ -83,6 +83,8 @@ credit_note_rows as (
         on credit_notes.source_label = legacy_refunds.source_label
         and credit_notes.refund_id = legacy_refunds.refund_id
     where not credit_notes.is_void
+        -- fully refunded: nothing left that the refunds do not already take back
+        and credit_notes.total - coalesce(credit_notes.refunded_amount, legacy_refunds.amount, 0) <> 0
 ),
 
 dispute_rows as (

@@ -1,6 +1,6 @@
 {#
-    Subscription state history: the state of every subscription at each month end (T = the month's
-    last second) from the month it started to the month it ended (or the as-of month):
+    Subscription state history: the state of every subscription at each month's instant T (the
+    month's last second; the as-of instant for the as-of month) from the month it started to the month it ended (or the as-of month):
     trialing (trial_start <= T < trial_end), active (started, not ended), canceled (ended_at <= T,
     the month it ended). Stripe keeps no history of statuses (events last 30 days), so the
     state is derived from the timestamps the subscription carries. Subscriptions that never
@@ -28,7 +28,7 @@ spans as (
         subscriptions.trial_start_at,
         subscriptions.trial_end_at,
         months.month_start,
-        months.month_end_at,
+        months.instant_at as month_end_at,
         {{ month_start('subscriptions.started_at') }} = months.month_start as is_start_month
     from subscriptions
     inner join months

@@ -1,16 +1,17 @@
 {#
-    M2: customer MRR at every month end, in base-currency minor units (the sum of the customer's item
-    MRR in its currency, converted at the month end's date, D4), and its movement from the previous
-    month end: new (previous 0, never positive before), reactivation (previous 0, positive before),
-    expansion / contraction (both positive), churn (to 0; the customer's last active subscription
-    ended). One row per customer and month where the starting or ending MRR is positive, so
+    M2: customer MRR at every month's instant (the month end; the as-of instant for the as-of month),
+    in base-currency minor units: the sum of the customer's line contributions
+    (int_mrr_contributions_computed) in its currency, never below 0, converted at the instant's date
+    (D4). Its movement from the previous month: new (previous 0, never positive before),
+    reactivation (previous 0, positive before), expansion / contraction (both positive), churn (to 0:
+    the customer's last active subscription ended). One row per customer and month where the
+    starting or ending MRR is positive, so
     starting + new + reactivation + expansion - contraction - churn = ending, exactly, every row.
 #}
 with
 
-item_mrr as (
-    select * from {{ ref('int_subscription_items_mrr') }}
-    where not is_now
+contributions as (
+    select * from {{ ref('int_mrr_contributions_computed') }}
 ),
 
 months as (
@@ -25,6 +26,20 @@ currency_exponents as (
     select * from {{ ref('currency_exponents') }}
 ),
 
+subscription_mrr as (
+    select
+        source_label,
+        customer_id,
+        subscription_id,
+        month_start,
+        instant_date,
+        currency,
+        currency_exponent,
+        sum(mrr) as mrr
+    from contributions
+    group by source_label, customer_id, subscription_id, month_start, instant_date, currency, currency_exponent
+),
+
 customer_currency_mrr as (
     select
         source_label,
@@ -33,9 +48,10 @@ customer_currency_mrr as (
         instant_date,
         currency,
         currency_exponent,
-        sum(mrr) as mrr,
-        count(distinct case when mrr > 0 then subscription_id end) as subscriptions
-    from item_mrr
+        -- a credit never makes MRR negative
+        greatest(sum(mrr), 0) as mrr,
+        count(case when mrr > 0 then 1 end) as subscriptions
+    from subscription_mrr
     group by source_label, customer_id, month_start, instant_date, currency, currency_exponent
 ),
 

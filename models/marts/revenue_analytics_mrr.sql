@@ -1,13 +1,14 @@
 {{ config(materialized='view') }}
 {#
-    Managed view (reference product: revenue_analytics_mrr): MRR now (M1 at the as-of instant) per
-    subscription with MRR > 0, converted to the base currency at the as-of date (M2).
+    Managed view (reference product: revenue_analytics_mrr): MRR now (M1 at the as-of instant: the
+    sum of the subscription's line contributions, never below 0) per subscription with MRR > 0,
+    converted to the base currency at the as-of date (M2).
 #}
 with
 
-item_mrr as (
-    select * from {{ ref('int_subscription_items_mrr') }}
-    where is_now
+contributions as (
+    select * from {{ ref('int_mrr_contributions_computed') }}
+    where is_as_of_month
 ),
 
 exchange_rates as (
@@ -26,8 +27,8 @@ subscription_mrr as (
         currency,
         currency_exponent,
         instant_date,
-        sum(mrr) as mrr
-    from item_mrr
+        greatest(sum(mrr), 0) as mrr
+    from contributions
     group by source_label, customer_id, subscription_id, currency, currency_exponent, instant_date
 ),
 

@@ -94,3 +94,12 @@ def test_advance_serves_the_new_state(real_server, receiver):
         stripe.Webhook.construct_event(body.decode(), headers["Stripe-Signature"], endpoint.secret)
     got = {c.id for c in list_all(client, "charges", {"limit": 100})}
     assert got == {c["id"] for c in account.objects["charges"]}
+
+
+def test_date_header_is_the_account_clock(real_server):
+    import email.utils
+
+    import requests
+
+    resp = requests.get(f"{real_server.base_url}/v1/customers", headers={"Authorization": "Bearer sk_test_fake"})
+    assert email.utils.parsedate_to_datetime(resp.headers["Date"]).timestamp() == real_server.account.now

@@ -4,7 +4,6 @@ warehouse holds exactly what the server lists, incremental runs after `advance()
 
 from __future__ import annotations
 
-import email.utils
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,15 +39,6 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from fake_stripe import server as fake_server
     from fake_stripe.account import build_account
 
-    # Stripe sends `Date` (the server's clock) on every response; the source reads cursors and
-    # `state_at` on that clock. The fake's clock is simulated: until it sends its own `Date`, add it.
-    original = fake_server._Handler._send
-
-    def send_with_date(self: Any, resp: Any, truncate: Any) -> None:
-        resp.headers.setdefault("Date", email.utils.formatdate(self.server.fake.account.now, usegmt=True))
-        original(self, resp, truncate)
-
-    monkeypatch.setattr(fake_server._Handler, "_send", send_with_date)
     server = fake_server.FakeStripeServer(build_account("small", seed=7, now=FIXED_NOW), api_key=API_KEY).start()
     monkeypatch.setenv("SOURCES__STRIPE__API_KEY", API_KEY)
     monkeypatch.setenv("SOURCES__STRIPE__API_BASE", server.base_url)
@@ -115,6 +105,13 @@ def test_first_run_then_incremental_runs_after_advance(tmp_path: Path, fake: Any
         assert {r.mode for r in result.stats.resources.values()} == {"incremental"}
         assert_warehouse_matches(tmp_path, expected(fake))
     assert sum(r.events_read for r in result.stats.resources.values()) > 0
+    assert result.stats.resources["invoice"].refetched > 0
+    # R7: every paid invoice keeps its expanded `payments`, also when it was paid after the first run
+    unpaid_payments = query(
+        tmp_path,
+        "select count(*) from stripe_raw.invoice where data->>'$.status' = 'paid' and (data->'$.payments') is null",
+    )
+    assert unpaid_payments == [(0,)]
     # updates came as events in both API shapes; their rows carry the event's version
     versions = {v for (v,) in query(tmp_path, "select distinct api_version from stripe_raw.subscription")}
     assert "2026-10-28.endive" in versions

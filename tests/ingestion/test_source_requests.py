@@ -175,6 +175,20 @@ def test_objects_changed_by_events_are_reread_with_their_expansions(
     assert charge["state_at"] == NOW + 11
 
 
+def test_children_a_reread_parent_no_longer_lists_are_marked_deleted(tmp_path: Path, stripe: MockStripe) -> None:
+    small_account(stripe, NOW)
+    run_pipeline(tmp_path, resources=["subscription"])
+    stripe.subscription_items["sub_0"] = stripe.subscription_items["sub_0"][:2]  # si_0_2 removed (downgrade)
+    updated = stripe._render("subscription", stripe.get("subscription", "sub_0"))
+    stripe.add_event(make_event("evt_1", "customer.subscription.updated", updated, created=NOW + 10))
+    stripe.now = NOW + 100
+    run_pipeline(tmp_path, resources=["subscription"])
+    items = {r["id"]: r for r in rows(tmp_path, "subscription_item", "parent_id = 'sub_0'")}
+    assert [i for i, r in items.items() if r["is_deleted"]] == ["si_0_2"]
+    assert items["si_0_2"]["deleted_at"] >= NOW + 99
+    assert not any(r["is_deleted"] for r in rows(tmp_path, "subscription_item", "parent_id <> 'sub_0'"))
+
+
 def test_connect_account_header_and_column(tmp_path: Path, stripe: MockStripe, http: requests_mock.Mocker) -> None:
     small_account(stripe, NOW)
     run_pipeline(tmp_path, resources=["charge"], account_id="acct_1Connected")

@@ -22,8 +22,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import model_scenario  # noqa: E402
-import raw_warehouse  # noqa: E402
+import model_scenario
+import raw_warehouse
 
 REPO = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
@@ -42,8 +42,13 @@ class DbtRun:
 
 def run_dbt(args: list[str], warehouse: Path, work: Path, variables: dict[str, Any] | None = None) -> DbtRun:
     work.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, DUCKDB_PATH=str(warehouse), DBT_PROFILES_DIR=str(REPO), DO_NOT_TRACK="1",
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    env = dict(
+        os.environ,
+        DUCKDB_PATH=str(warehouse),
+        DBT_PROFILES_DIR=str(REPO),
+        DO_NOT_TRACK="1",
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
     cmd = [str(DBT), *args, "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     if variables:
         cmd += ["--vars", json.dumps(variables)]
@@ -64,14 +69,19 @@ def _build(base: Path) -> dict[str, Any]:
     raw_warehouse.write(str(warehouse), model_scenario.main_account())
     raw_warehouse.write(str(warehouse), model_scenario.eu_account(), prefix="eu_", tables=model_scenario.EU_TABLES)
     build = run_dbt(["build"], warehouse, base / "build", SOURCES_VARS)
-    summary: dict[str, Any] = {"warehouse": str(warehouse), "build": {"returncode": build.returncode,
-                                                                        "output": build.output[-20000:],
-                                                                        "results": build.results}}
+    summary: dict[str, Any] = {
+        "warehouse": str(warehouse),
+        "build": {"returncode": build.returncode, "output": build.output[-20000:], "results": build.results},
+    }
     for mode, extra in (("daily", {"deferral": "daily"}), ("parity", {"reference_parity": True})):
         copy = base / f"warehouse_{mode}.duckdb"
         shutil.copy(warehouse, copy)
-        run = run_dbt(["run", "--select", "int_invoice_lines_deferred+ revenue_analytics_charge"], copy,
-                      base / mode, {**SOURCES_VARS, **extra})
+        run = run_dbt(
+            ["run", "--select", "int_invoice_lines_deferred+ revenue_analytics_charge"],
+            copy,
+            base / mode,
+            {**SOURCES_VARS, **extra},
+        )
         summary[mode] = {"warehouse": str(copy), "returncode": run.returncode, "output": run.output[-20000:]}
     done.write_text(json.dumps(summary))
     return summary

@@ -15,8 +15,20 @@ import duckdb
 
 RAW_SCHEMA = "stripe_raw"
 RAW_TABLES = (
-    "charge", "customer", "invoice", "invoice_line_item", "price", "product", "subscription",
-    "subscription_item", "balance_transaction", "dispute", "payout", "credit_note", "refund", "event",
+    "charge",
+    "customer",
+    "invoice",
+    "invoice_line_item",
+    "price",
+    "product",
+    "subscription",
+    "subscription_item",
+    "balance_transaction",
+    "dispute",
+    "payout",
+    "credit_note",
+    "refund",
+    "event",
 )
 
 _DDL = """
@@ -52,19 +64,37 @@ class RawAccount:
         return obj
 
 
-def write(path: str, account: RawAccount, prefix: str = "", tables: Iterable[str] = RAW_TABLES) -> None:
+def write(
+    path: str,
+    account: RawAccount,
+    prefix: str = "",
+    tables: Iterable[str] = RAW_TABLES,
+    synced: dt.datetime = dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+) -> None:
+    """Create the raw tables (if missing) and merge the account's rows on id, as dlt's merge does."""
     con = duckdb.connect(path)
     try:
         con.execute(f"create schema if not exists {RAW_SCHEMA}")
         for table in tables:
             con.execute(_DDL.format(schema=RAW_SCHEMA, table=prefix + table))
-        synced = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
         for i, row in enumerate(account.rows):
+            con.execute(f"delete from {RAW_SCHEMA}.{prefix}{row.table} where id = ?", [row.obj["id"]])
             con.execute(
                 f"insert into {RAW_SCHEMA}.{prefix}{row.table} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [row.obj["id"], row.obj.get("created"), json.dumps(row.obj), row.api_version,
-                 row.state_at or row.obj.get("created"), row.is_deleted, row.deleted_at, row.parent_id,
-                 row.account_id, synced, "1", f"dlt{i}"],
+                [
+                    row.obj["id"],
+                    row.obj.get("created"),
+                    json.dumps(row.obj),
+                    row.api_version,
+                    row.state_at or row.obj.get("created"),
+                    row.is_deleted,
+                    row.deleted_at,
+                    row.parent_id,
+                    row.account_id,
+                    synced,
+                    "1",
+                    f"dlt{i}",
+                ],
             )
         if account.rates:
             con.execute("create schema if not exists reference")

@@ -15,35 +15,45 @@ from conftest import SOURCES_VARS, run_dbt
 TAMPERING = {
     # invariant test -> statements that break it (and, where unavoidable, others listed below)
     "deferred_parts_sum_to_lines": [
-        "update intermediate.int_invoice_lines_deferred set amount = amount + 1 where revenue_item_id = 'il_A1_0'"],
+        "update intermediate.int_invoice_lines_deferred set amount = amount + 1 where revenue_item_id = 'il_A1_0'"
+    ],
     "revenue_items_unique": [
         "insert into revenue_analytics.fct_revenue_items "
-        "select * from revenue_analytics.fct_revenue_items where revenue_item_id = 'il_B1'"],
+        "select * from revenue_analytics.fct_revenue_items where revenue_item_id = 'il_B1'"
+    ],
     "paid_invoice_lines_reconcile": [
-        "update intermediate.int_invoice_lines_netted set net_amount = net_amount - 1 where line_id = 'il_C1a'"],
+        "update intermediate.int_invoice_lines_netted set net_amount = net_amount - 1 where line_id = 'il_C1a'"
+    ],
     "invoiceless_charges_disjoint": [
         "insert into revenue_analytics.fct_revenue_items "
         "select * replace ('ch_A1' as revenue_item_id, 'ch_A1' as charge_id, 'cus_A' as customer_id) "
-        "from revenue_analytics.fct_revenue_items where revenue_item_id = 'ch_D1'"],
+        "from revenue_analytics.fct_revenue_items where revenue_item_id = 'ch_D1'"
+    ],
     "refunds_within_charge": [
-        "update stripe_raw.refund set data = json_merge_patch(data, '{\"amount\": 900}') where id = 're_D1'"],
+        "update stripe_raw.refund set data = json_merge_patch(data, '{\"amount\": 900}') where id = 're_D1'"
+    ],
     "balance_transaction_net": [
-        "update stripe_raw.balance_transaction set data = json_merge_patch(data, '{\"net\": 1}') where id = 'txn_D1'"],
+        "update stripe_raw.balance_transaction set data = json_merge_patch(data, '{\"net\": 1}') where id = 'txn_D1'"
+    ],
     "mrr_bridge": [
         "update revenue_analytics.fct_mrr_movements set ending_mrr_minor = ending_mrr_minor + 1 "
-        "where customer_id = 'cus_A' and month_start = '2024-03-01'"],
-    "currencies_have_exponent": [
-        "update staging.stg_stripe__charges set currency = 'XXX' where charge_id = 'ch_D2'"],
+        "where customer_id = 'cus_A' and month_start = '2024-03-01'"
+    ],
+    "currencies_have_exponent": ["update staging.stg_stripe__charges set currency = 'XXX' where charge_id = 'ch_D2'"],
     "revenue_customers_exist": [
         "insert into revenue_analytics.fct_revenue_items "
         "select * replace ('ch_NOPE' as revenue_item_id, 'ch_NOPE' as charge_id, 'cus_NOPE' as customer_id) "
-        "from revenue_analytics.fct_revenue_items where revenue_item_id = 'ch_D3'"],
+        "from revenue_analytics.fct_revenue_items where revenue_item_id = 'ch_D3'"
+    ],
     "currencies_have_rate": [
-        "update revenue_analytics.fct_revenue_items set amount = null where revenue_item_id = 'ch_D3'"],
+        "update revenue_analytics.fct_revenue_items set amount = null where revenue_item_id = 'ch_D3'"
+    ],
 }
 
 
-def test_each_invariant_fails_when_broken(built: dict[str, Any], scenario_build: dict[str, Any], tmp_path: Path) -> None:
+def test_each_invariant_fails_when_broken(
+    built: dict[str, Any], scenario_build: dict[str, Any], tmp_path: Path
+) -> None:
     warehouse = tmp_path / "tampered.duckdb"
     shutil.copy(scenario_build["warehouse"], warehouse)
     con = duckdb.connect(str(warehouse))
@@ -51,8 +61,12 @@ def test_each_invariant_fails_when_broken(built: dict[str, Any], scenario_build:
         for sql in statements:
             con.execute(sql)
     con.close()
-    run = run_dbt(["test", "--select", "path:tests/dbt/invariants", "fct_revenue_items"],
-                  warehouse, tmp_path / "dbt", SOURCES_VARS)
+    run = run_dbt(
+        ["test", "--select", "path:tests/dbt/invariants", "fct_revenue_items"],
+        warehouse,
+        tmp_path / "dbt",
+        SOURCES_VARS,
+    )
     statuses = {r["unique_id"].split(".")[-1]: r["status"] for r in run.results}
     for name in TAMPERING:
         expected = "warn" if name == "currencies_have_rate" else "fail"

@@ -31,6 +31,7 @@ def items(q: Any, where: str) -> list[tuple[Any, ...]]:
 
 # --- the build -------------------------------------------------------------------------------------
 
+
 def test_build_runs_every_model_and_test(built: dict[str, Any]) -> None:
     statuses = {r["unique_id"]: r["status"] for r in built["results"]}
     assert not [u for u, s in statuses.items() if s in ("error", "fail")]
@@ -42,10 +43,14 @@ def test_build_runs_every_model_and_test(built: dict[str, Any]) -> None:
 
 # --- staging: both shapes ---------------------------------------------------------------------------
 
+
 def test_lines_coalesce_both_shapes(q: Any) -> None:
-    rows = {r[0]: r[1:] for r in q("""
+    rows = {
+        r[0]: r[1:]
+        for r in q("""
         select line_id, line_type, is_proration, subscription_id, subscription_item_id, price_id, embedded_product_id
-        from staging.stg_stripe__invoice_line_items where source_label = 'stripe'""")}
+        from staging.stg_stripe__invoice_line_items where source_label = 'stripe'""")
+    }
     # legacy: type / proration / subscription / subscription_item / price object
     assert rows["il_B1"] == ("subscription", False, "sub_B", "si_B", "price_basic50", "prod_basic")
     assert rows["il_B3a"] == ("invoiceitem", True, "sub_B", "si_B", "price_basic50", "prod_basic")
@@ -67,28 +72,36 @@ def test_invoices_coalesce_both_shapes(q: Any) -> None:
 
 def test_timestamps_are_utc(q: Any) -> None:
     assert q("select created_at, paid_at from staging.stg_stripe__invoices where invoice_id = 'in_B1'") == [
-        (dt.datetime(2024, 1, 10), dt.datetime(2024, 1, 10, 0, 1))]
+        (dt.datetime(2024, 1, 10), dt.datetime(2024, 1, 10, 0, 1))
+    ]
 
 
 def test_major_units_use_the_currency_exponent(q: Any) -> None:
     assert q("select amount, amount_major from staging.stg_stripe__invoice_line_items where line_id = 'il_E1'") == [
-        (12345, D("12.345"))]  # KWD: 3 decimals
+        (12345, D("12.345"))
+    ]  # KWD: 3 decimals
     assert q("select amount, amount_major from staging.stg_stripe__charges where charge_id = 'ch_D1'") == [
-        (500, D("500.000"))]  # JPY: 0 decimals
+        (500, D("500.000"))
+    ]  # JPY: 0 decimals
     assert q("select amount_major from staging.stg_stripe__invoice_line_items where line_id = 'il_B1'") == [
-        (D("50.000"),)]
+        (D("50.000"),)
+    ]
 
 
 def test_sources_are_unioned_with_their_label(q: Any) -> None:
-    assert q("select source_label, name from revenue_analytics.revenue_analytics_customer where id = 'cus_A' "
-             "order by 1") == [("stripe", "Ada"), ("stripe.eu", "Ada EU")]
-    assert q("select source_label, customer_id, amount from revenue_analytics.revenue_analytics_revenue_item "
-             "where id = 'il_EU1'") == [("stripe.eu", "cus_A", D("25.000"))]
+    assert q(
+        "select source_label, name from revenue_analytics.revenue_analytics_customer where id = 'cus_A' order by 1"
+    ) == [("stripe", "Ada"), ("stripe.eu", "Ada EU")]
+    assert q(
+        "select source_label, customer_id, amount from revenue_analytics.revenue_analytics_revenue_item "
+        "where id = 'il_EU1'"
+    ) == [("stripe.eu", "cus_A", D("25.000"))]
     # eu_ has no charge table: read as empty, the main source's charges are all there
     assert q("select distinct source_label from staging.stg_stripe__charges") == [("stripe",)]
 
 
 # --- revenue rules ------------------------------------------------------------------------------------
+
 
 def test_annual_line_is_twelve_monthly_parts(q: Any) -> None:
     rows = items(q, "invoice_item_id = 'il_A1'")
@@ -107,12 +120,15 @@ def test_monthly_parts_sum_exactly_with_remainder_first(q: Any) -> None:
 
 def test_daily_deferral_matches_the_published_vectors(q_daily: Any) -> None:
     assert items(q_daily, "invoice_item_id = 'il_V1'") == [
-        ("il_V1_2019-01", dt.date(2019, 1, 15), 1700, 1700), ("il_V1_2019-02", dt.date(2019, 2, 1), 1400, 1400)]
+        ("il_V1_2019-01", dt.date(2019, 1, 15), 1700, 1700),
+        ("il_V1_2019-02", dt.date(2019, 2, 1), 1400, 1400),
+    ]
     rows = items(q_daily, "invoice_item_id = 'il_V2'")
     assert [r[2] for r in rows] == [100 * d for d in (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)]
     # 2024 has 366 days: the parts of $1,200 still sum exactly
-    assert q_daily("select count(*), sum(original_amount) from revenue_analytics.fct_revenue_items "
-                   "where invoice_item_id = 'il_A1'") == [(12, 120000)]
+    assert q_daily(
+        "select count(*), sum(original_amount) from revenue_analytics.fct_revenue_items where invoice_item_id = 'il_A1'"
+    ) == [(12, 120000)]
 
 
 def test_proration_credit_reduces_revenue(q: Any) -> None:
@@ -120,7 +136,8 @@ def test_proration_credit_reduces_revenue(q: Any) -> None:
     assert q("""select sum(amount) from revenue_analytics.fct_revenue_items
                 where customer_id = 'cus_B' and month(recognized_at) = 2""") == [(D("64.480"),)]
     assert q("select amount from revenue_analytics.fct_revenue_items where revenue_item_id = 'il_B3a'") == [
-        (D("-24.140"),)]
+        (D("-24.140"),)
+    ]
 
 
 def test_invoice_level_discount_allocated_by_largest_remainder(q: Any) -> None:
@@ -138,13 +155,18 @@ def test_invoice_level_discount_allocated_by_largest_remainder(q: Any) -> None:
 
 def test_each_row_converts_at_its_own_date(q: Any) -> None:
     eur = {r[0]: r[3] for r in items(q, "invoice_id = 'in_C1'")}
-    assert eur == {"il_C1z": d4(566, 2, 1.10, 1.0), "il_C1a": d4(667, 2, 1.10, 1.0),
-                   "il_C1m": d4(667, 2, 1.10, 1.0), "il_C1n": d4(700, 2, 1.10, 1.0)}
+    assert eur == {
+        "il_C1z": d4(566, 2, 1.10, 1.0),
+        "il_C1a": d4(667, 2, 1.10, 1.0),
+        "il_C1m": d4(667, 2, 1.10, 1.0),
+        "il_C1n": d4(700, 2, 1.10, 1.0),
+    }
     assert eur == {"il_C1z": 623, "il_C1a": 734, "il_C1m": 734, "il_C1n": 770}
     # KWD 12.345 on 2024-01-15 at 1.10 / 0.34
     assert q("""select original_amount, currency_aware_divider, currency_aware_amount, amount_minor, amount
                 from revenue_analytics.fct_revenue_items where revenue_item_id = 'il_E1'""") == [
-        (12345, 1000, D("12.345"), 3994, D("39.940"))]
+        (12345, 1000, D("12.345"), 3994, D("39.940"))
+    ]
     assert d4(12345, 3, 1.10, 0.34) == 3994
 
 
@@ -153,8 +175,10 @@ def test_invoiceless_charges_only(q: Any) -> None:
                 from revenue_analytics.revenue_analytics_revenue_item
                 where id like 'ch_%' order by timestamp""")
     # JPY 500 on 2024-03-05 at 1.08 / 162 -> 333 cents; JPY 1000 on 2024-06-20 -> 667 cents; ch_D2 failed
-    assert rows == [("ch_D1", "ch_D1", "JPY", 500, D("500.000"), D("3.330")),
-                    ("ch_D3", "ch_D3", "JPY", 1000, D("1000.000"), D("6.670"))]
+    assert rows == [
+        ("ch_D1", "ch_D1", "JPY", 500, D("500.000"), D("3.330")),
+        ("ch_D3", "ch_D3", "JPY", 1000, D("1000.000"), D("6.670")),
+    ]
     links = dict(q("select charge_id, link_source from intermediate.int_charges_linked where invoice_id is not null"))
     assert links["ch_B1"] == "charge.invoice"  # legacy charge.invoice
     assert links["ch_E1"] == "invoice.payments"  # current: payments[].payment.payment_intent
@@ -163,8 +187,9 @@ def test_invoiceless_charges_only(q: Any) -> None:
 
 
 def test_refunds_credit_notes_and_lost_disputes_are_negative_rows(q: Any) -> None:
-    rows = q("""select revenue_item_id, revenue_type, cast(recognized_at as date), original_amount, amount_minor, product_id
-                from revenue_analytics.fct_revenue_items where not is_gross order by recognized_at, revenue_item_id""")
+    rows = q("""
+        select revenue_item_id, revenue_type, cast(recognized_at as date), original_amount, amount_minor, product_id
+        from revenue_analytics.fct_revenue_items where not is_gross order by recognized_at, revenue_item_id""")
     assert rows == [
         ("cn_F1", "credit_note", dt.date(2024, 3, 10), -3000, -3000, "prod_f"),  # 50.00 less the 20.00 refunded
         ("re_F1", "refund", dt.date(2024, 3, 10), -2000, -2000, "prod_f"),
@@ -178,14 +203,20 @@ def test_only_paid_invoices_bring_revenue(q: Any) -> None:
                 where invoice_id in ('in_T5', 'in_Tvoid', 'in_Tunc')""") == [(0,)]
     assert q("""select status, count(*) from staging.stg_stripe__invoices
                 where invoice_id in ('in_T5', 'in_Tvoid', 'in_Tunc') group by 1 order by 1""") == [
-        ("open", 1), ("uncollectible", 1), ("void", 1)]
+        ("open", 1),
+        ("uncollectible", 1),
+        ("void", 1),
+    ]
 
 
 def test_monthly_gross_and_net_revenue(q: Any) -> None:
-    rows = dict((r[0], r[1:]) for r in q("""
+    rows = dict(
+        (r[0], r[1:])
+        for r in q("""
         select strftime(month_start, '%Y-%m'), sum(gross_revenue_minor), sum(net_revenue_minor)
         from revenue_analytics.fct_revenue_monthly where month_start between '2024-01-01' and '2024-06-01'
-        group by 1"""))
+        group by 1""")
+    )
     assert rows == {
         # A 10000 + B 5000 + E 3994 (KWD) + G 15000 (+ $0 trial lines)
         "2024-01": (33994, 33994),
@@ -200,14 +231,18 @@ def test_monthly_gross_and_net_revenue(q: Any) -> None:
         # A 10000 + G 4000 + D 667 (T's June invoice is open)
         "2024-06": (14667, 14667),
     }
-    by_coupon = dict(q("""select coalesce(coupon, '-'), sum(gross_revenue_minor) from revenue_analytics.fct_revenue_monthly
-                          where month_start = '2024-02-01' and customer_country = 'DE' group by 1"""))
+    by_coupon = dict(
+        q("""select coalesce(coupon, '-'), sum(gross_revenue_minor) from revenue_analytics.fct_revenue_monthly
+                          where month_start = '2024-02-01' and customer_country = 'DE' group by 1""")
+    )
     assert by_coupon == {"LINE10": 623, "INV10EUR": 1468, "-": 770}
 
 
 def test_deferred_revenue_balance(q: Any) -> None:
-    rows = dict(q("""select strftime(month_start, '%Y-%m'), deferred_balance_minor
-                     from revenue_analytics.fct_deferred_revenue_monthly where source_label = 'stripe'"""))
+    rows = dict(
+        q("""select strftime(month_start, '%Y-%m'), deferred_balance_minor
+                     from revenue_analytics.fct_deferred_revenue_monthly where source_label = 'stripe'""")
+    )
     assert rows["2019-01"] == 36500 - 3042  # V2 billed in January, 11 parts still to come
     assert rows["2019-12"] == 0
     assert rows["2024-01"] == 11 * 10000  # A: February to December
@@ -242,9 +277,10 @@ EXPECTED_MOVEMENTS = [
 
 
 def test_mrr_movements_per_customer(q: Any) -> None:
-    rows = q("""select strftime(month_start, '%Y-%m'), customer_id, movement, starting_mrr_minor, ending_mrr_minor,
-                       new_mrr_minor, expansion_mrr_minor, contraction_mrr_minor, churned_mrr_minor, reactivation_mrr_minor
-                from revenue_analytics.fct_mrr_movements order by 1, 2""")
+    rows = q("""
+        select strftime(month_start, '%Y-%m'), customer_id, movement, starting_mrr_minor, ending_mrr_minor,
+               new_mrr_minor, expansion_mrr_minor, contraction_mrr_minor, churned_mrr_minor, reactivation_mrr_minor
+        from revenue_analytics.fct_mrr_movements order by 1, 2""")
     assert [r[:5] for r in rows] == EXPECTED_MOVEMENTS
     for r in rows:
         start, end, new, exp, con, churn, react = r[3:]
@@ -266,32 +302,48 @@ def test_mrr_monthly_and_arr(q: Any) -> None:
     ]
 
 
-def test_mrr_segments_trial_and_end(q: Any) -> None:
-    rows = q("""select subscription_id, strftime(month_start, '%Y-%m'), mrr_state, mrr, line_id
-                from intermediate.int_subscription_items_mrr
-                where not is_now and subscription_id in ('sub_T', 'sub_G1') order by 1, 2""")
-    states = {(r[0], r[1]): r[2:] for r in rows}
-    assert states[("sub_T", "2024-01")] == ("trialing", 0, "il_T0")  # T < trial_end (Feb 3)
-    assert states[("sub_T", "2024-06")] == ("billed", 3000, "il_T5")  # open invoice
-    assert states[("sub_G1", "2024-02")] == ("billed", 15000, "il_G2")
-    assert states[("sub_G1", "2024-04")] == ("ended", 0, "il_G5")
+def test_mrr_contributions_trial_proration_and_end(q: Any) -> None:
+    rows = q("""select strftime(month_start, '%Y-%m'), line_id, mrr_state, mrr
+                from intermediate.int_mrr_contributions_computed
+                where subscription_id in ('sub_T', 'sub_G1', 'sub_B') order by 1, 2""")
+    by_month: dict[str, list[tuple[str, str, int]]] = {}
+    for month, line_id, state, mrr in rows:
+        by_month.setdefault(month, []).append((line_id, state, mrr))
+    # B at Feb 29: the Feb period line, the credit for unused Basic and the remaining time on Plus
+    assert by_month["2024-02"][:3] == [
+        ("il_B2", "billed", 5000),
+        ("il_B3a", "billed", -5000),
+        ("il_B3b", "billed", 8000),
+    ]
+    assert ("il_T0", "trialing", 0) in by_month["2024-01"]  # T < trial_end (Feb 3)
+    assert ("il_T5", "billed", 3000) in by_month["2024-06"]  # an open invoice counts
+    assert ("il_G5", "ended", 0) in by_month["2024-04"]  # billed to May 15, ended Apr 20
+    assert ("il_G1", "billed", 15000) in by_month["2024-01"]  # 2 x 10000 x (100 - 25) / 100
 
 
 def test_mrr_now(q: Any) -> None:
     # as of the latest invoice or charge: ch_D3 on 2024-06-20 12:00
     assert q("select distinct as_of_at from intermediate.int_months_spanned") == [(dt.datetime(2024, 6, 20, 12),)]
-    assert q("select source_label, customer_id, subscription_id, mrr from revenue_analytics.revenue_analytics_mrr "
-             "order by subscription_id") == [
-        ("stripe", "cus_A", "sub_A", D("100.000")), ("stripe", "cus_G", "sub_G2", D("40.000")),
-        ("stripe", "cus_T", "sub_T", D("30.000"))]
+    assert q(
+        "select source_label, customer_id, subscription_id, mrr from revenue_analytics.revenue_analytics_mrr "
+        "order by subscription_id"
+    ) == [
+        ("stripe", "cus_A", "sub_A", D("100.000")),
+        ("stripe", "cus_G", "sub_G2", D("40.000")),
+        ("stripe", "cus_T", "sub_T", D("30.000")),
+    ]
 
 
 # --- dimensions and metrics --------------------------------------------------------------------------
 
+
 def test_customer_view(q: Any) -> None:
-    rows = {r[0]: r[1:] for r in q("""
+    rows = {
+        r[0]: r[1:]
+        for r in q("""
         select id, email, country, cohort, initial_coupon, initial_coupon_id
-        from revenue_analytics.revenue_analytics_customer where source_label = 'stripe'""")}
+        from revenue_analytics.revenue_analytics_customer where source_label = 'stripe'""")
+    }
     assert rows["cus_C"] == ("cleo@example.com", "DE", "2024-02", "LINE10", "cp_LINE10")
     assert rows["cus_G"] == ("g@example.com", "FR", "2024-01", None, None)  # first invoice: the $0 trial one
     assert rows["cus_D"][2] is None  # no invoice, no cohort
@@ -302,21 +354,30 @@ def test_customer_view(q: Any) -> None:
 def test_subscription_product_and_charge_views(q: Any) -> None:
     assert q("""select plan_id, product_id, customer_id, status, started_at, ended_at
                 from revenue_analytics.revenue_analytics_subscription where id = 'sub_B'""") == [
-        ("price_plus80", "prod_plus", "cus_B", "canceled", dt.datetime(2024, 1, 10), dt.datetime(2024, 4, 10))]
-    assert q("select name from revenue_analytics.revenue_analytics_product where id = 'prod_kw'") == [("KW consulting",)]
-    charges = {r[0]: r[1:] for r in q("""
+        ("price_plus80", "prod_plus", "cus_B", "canceled", dt.datetime(2024, 1, 10), dt.datetime(2024, 4, 10))
+    ]
+    assert q("select name from revenue_analytics.revenue_analytics_product where id = 'prod_kw'") == [
+        ("KW consulting",)
+    ]
+    charges = {
+        r[0]: r[1:]
+        for r in q("""
         select id, invoice_id, original_amount, currency_aware_divider, currency_aware_amount, amount
-        from revenue_analytics.revenue_analytics_charge""")}
+        from revenue_analytics.revenue_analytics_charge""")
+    }
     assert "ch_D2" not in charges  # failed
     assert charges["ch_E1"] == ("in_E1", 12345, 1000, D("12.345"), D("39.940"))
     assert charges["ch_D1"] == (None, 500, 1, D("500.000"), D("3.330"))
 
 
 def test_metrics(q: Any) -> None:
-    rows = {r[0]: r[1:] for r in q("""
+    rows = {
+        r[0]: r[1:]
+        for r in q("""
         select strftime(month_start, '%Y-%m'), gross_revenue, paying_customers, arpu, customer_churn_rate, ltv,
                active_subscriptions, trialing_subscriptions, new_subscriptions, churned_subscriptions
-        from revenue_analytics.fct_revenue_metrics""")}
+        from revenue_analytics.fct_revenue_metrics""")
+    }
     jun = rows["2024-06"]
     assert jun[:2] == (D("146.670"), 3)  # A, G, D
     assert jun[2] == pytest.approx(146.67 / 3)
@@ -331,10 +392,14 @@ def test_metrics(q: Any) -> None:
 def test_top_customers(q: Any) -> None:
     assert q("""select revenue_rank, customer_id, net_revenue from revenue_analytics.fct_top_customers_monthly
                 where month_start = '2024-03-01' order by revenue_rank""")[:3] == [
-        (1, "cus_A", D("100.000")), (2, "cus_B", D("80.000")), (3, "cus_T", D("30.000"))]
+        (1, "cus_A", D("100.000")),
+        (2, "cus_B", D("80.000")),
+        (3, "cus_T", D("30.000")),
+    ]
 
 
 # --- parity mode --------------------------------------------------------------------------------------
+
 
 def test_parity_mode_restores_reference_behaviour(q_parity: Any) -> None:
     # credit lines clamped to 0: B's February is 50.00 + 0 + 38.62
@@ -344,7 +409,9 @@ def test_parity_mode_restores_reference_behaviour(q_parity: Any) -> None:
     assert q_parity("select count(*) from revenue_analytics.fct_revenue_items where not is_gross") == [(0,)]
     # three-decimal currencies divided by 100
     assert q_parity("""select currency_aware_divider, currency_aware_amount
-                       from revenue_analytics.revenue_analytics_revenue_item where id = 'il_E1'""") == [(100, D("123.450"))]
+                       from revenue_analytics.revenue_analytics_revenue_item where id = 'il_E1'""") == [
+        (100, D("123.450"))
+    ]
     # each monthly part is the line / 12 (not summing exactly), currency_aware_amount the whole line
     rows = q_parity("""select amount, currency_aware_amount, original_amount
                        from revenue_analytics.revenue_analytics_revenue_item where invoice_item_id = 'il_V2'""")

@@ -21,7 +21,7 @@ charges as (
 ),
 
 mrr as (
-    select 'fct_mrr_movements' as model, 'see int_subscription_items_mrr' as currency,
+    select 'fct_mrr_movements' as model, 'see int_mrr_contributions_computed' as currency,
         min(month_start) as first_date, max(month_start) as last_date, count(*) as rows_without_rate
     from {{ ref('fct_mrr_movements') }}
     where movement = 'unconverted'

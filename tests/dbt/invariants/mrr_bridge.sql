@@ -29,10 +29,9 @@ continuity as (
 ),
 
 customer_month_mrr as (
-    select source_label, customer_id, month_start, sum(mrr) as mrr
-    from {{ ref('int_subscription_items_mrr') }}
-    where not is_now
-    group by source_label, customer_id, month_start
+    select source_label, customer_id, month_start, currency
+    from {{ ref('int_mrr_contributions_computed') }}
+    group by source_label, customer_id, month_start, currency
     having sum(mrr) > 0
 ),
 

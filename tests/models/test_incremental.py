@@ -1,0 +1,100 @@
+"""Incremental builds equal a full rebuild: after the raw tables change (an invoice paid, new rows,
+a row gone from the raw table), `dbt build` on the built warehouse and `dbt build --full-refresh`
+give the same staging tables, deferral schedule, revenue rows and MRR.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import stripe_objects as so
+from conftest import SOURCES_VARS, run_dbt
+from raw_warehouse import RawAccount, write
+from stripe_objects import CURRENT, LEGACY, ts
+
+COMPARED = [
+    "staging.stg_stripe__invoices",
+    "staging.stg_stripe__invoice_line_items",
+    "staging.stg_stripe__charges",
+    "intermediate.int_invoice_lines_deferred",
+    "revenue_analytics.fct_revenue_items",
+    "revenue_analytics.fct_mrr_movements",
+    "revenue_analytics.fct_revenue_monthly",
+]
+
+
+def _changes() -> RawAccount:
+    acc = RawAccount()
+    price = so.price("price_starter30", "prod_starter", 3000, "usd", LEGACY, ts("2018-06-01"), "month")
+    # T's open June invoice gets paid (legacy shape), and July is invoiced (current shape)
+    for iid, a, b, shape in (
+        ("in_T5", "2024-06-03", "2024-07-03", LEGACY),
+        ("in_T6", "2024-07-03", "2024-08-03", CURRENT),
+    ):
+        line = so.line(
+            "il_" + iid[3:],
+            iid,
+            shape,
+            amount=3000,
+            currency="usd",
+            period=(ts(a), ts(b)),
+            p=price,
+            kind="subscription",
+            subscription_id="sub_T",
+            subscription_item_id="si_T",
+        )
+        inv = so.invoice(
+            iid, "cus_T", shape, created=ts(a), status="paid", currency="usd", lines=[line], subscription_id="sub_T"
+        )
+        acc.add("invoice", inv, shape)
+        acc.add("invoice_line_item", dict(line, created=inv["created"]), shape, parent_id=iid)
+    acc.add(
+        "charge",
+        so.charge(
+            "ch_D4", "cus_D", LEGACY, created=ts("2024-07-01"), amount=2500, currency="jpy", payment_intent="pi_D4"
+        ),
+        LEGACY,
+    )
+    return acc
+
+
+def test_incremental_build_equals_full_refresh(
+    built: dict[str, Any], scenario_build: dict[str, Any], tmp_path: Path
+) -> None:
+    incremental, full = tmp_path / "incremental.duckdb", tmp_path / "full.duckdb"
+    for path in (incremental, full):
+        shutil.copy(scenario_build["warehouse"], path)
+        write(str(path), _changes(), synced=dt.datetime(2030, 2, 1, tzinfo=dt.UTC))
+        with duckdb.connect(str(path)) as con:  # the ingestion re-listed invoices: the void one is gone
+            con.execute("delete from stripe_raw.invoice where id = 'in_Tvoid'")
+            con.execute("delete from stripe_raw.invoice_line_item where parent_id = 'in_Tvoid'")
+    runs = {
+        "incremental": run_dbt(["build"], incremental, tmp_path / "inc", SOURCES_VARS),
+        "full": run_dbt(["build", "--full-refresh"], full, tmp_path / "full", SOURCES_VARS),
+    }
+    for name, run in runs.items():
+        assert run.returncode == 0, (name, run.output[-4000:])
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        con.execute(f"attach '{full}' as full_build (read_only)")
+        for table in COMPARED:
+            schema, name = table.split(".")
+            only_incremental = con.execute(
+                f"select count(*) from (select * from {table} except all select * from full_build.{schema}.{name})"
+            ).fetchone()[0]
+            only_full = con.execute(
+                f"select count(*) from (select * from full_build.{schema}.{name} except all select * from {table})"
+            ).fetchone()[0]
+            assert (only_incremental, only_full) == (0, 0), table
+        # the changes did arrive
+        assert con.execute(
+            "select count(*) from staging.stg_stripe__invoices where invoice_id = 'in_Tvoid'"
+        ).fetchone() == (0,)
+        assert (
+            con.execute("""select sum(amount_minor) from revenue_analytics.fct_revenue_items
+                              where invoice_id in ('in_T5', 'in_T6') or revenue_item_id = 'ch_D4'""").fetchone()[0]
+            > 6000
+        )
