@@ -14,19 +14,29 @@ invoices as (
     select * from {{ ref('stg_stripe__invoices') }}
 ),
 
+-- the first payment of every invoice is in staging; the others of the few invoices with several
 payment_elements as (
     select source_label, invoice_id, status as invoice_status, {{ json_array_unnest('payments_json') }}
     from invoices
-    where payments_json is not null and payments_json <> '[]'
+    where has_several_payments
+),
+
+other_payments as (
+    {{ json_extract_fields('payment_elements', 'element', {
+        'payment_intent_id': ['payment.payment_intent.id', 'payment.payment_intent'],
+        'charge_id': ['payment.charge.id', 'payment.charge'],
+    }, keep=['source_label', 'invoice_id', 'invoice_status', 'element_index']) }}
 ),
 
 invoice_payments as (
-    {{ json_extract_fields('payment_elements', 'element', {
-        'payment_type': 'payment.type',
-        'payment_intent_id': ['payment.payment_intent.id', 'payment.payment_intent'],
-        'charge_id': ['payment.charge.id', 'payment.charge'],
-        'payment_status': 'status',
-    }, keep=['source_label', 'invoice_id', 'invoice_status', 'element_index']) }}
+    select source_label, invoice_id, status as invoice_status,
+        first_payment_intent_id as payment_intent_id, first_payment_charge_id as charge_id
+    from invoices
+    where first_payment_intent_id is not null or first_payment_charge_id is not null
+    union all
+    select source_label, invoice_id, invoice_status, payment_intent_id, charge_id
+    from other_payments
+    where element_index > 1
 ),
 
 links as (

@@ -59,6 +59,9 @@ extracted as (
         'legacy_discount': 'discount',
         'discounts': 'discounts',
         'payments': 'payments.data',
+        'first_payment_intent': ['payments.data.0.payment.payment_intent.id', 'payments.data.0.payment.payment_intent'],
+        'first_payment_charge': ['payments.data.0.payment.charge.id', 'payments.data.0.payment.charge'],
+        'second_payment': 'payments.data.1.id',
         'payments_has_more': 'payments.has_more',
         'lines_has_more': 'lines.has_more',
         'metadata': 'metadata',
@@ -116,6 +119,10 @@ final as (
         extracted.legacy_discount as discount_json,
         extracted.discounts as discounts_json,
         extracted.payments as payments_json,
+        -- the first payment's references (R7), without parsing payments_json again; most invoices have one
+        extracted.first_payment_intent as first_payment_intent_id,
+        extracted.first_payment_charge as first_payment_charge_id,
+        extracted.second_payment is not null as has_several_payments,
         coalesce(cast(extracted.payments_has_more as boolean), false) as payments_has_more,
         coalesce(cast(extracted.lines_has_more as boolean), false) as lines_has_more,
         -- the embedded first page of lines, for the line order of R2's tie-break: only where a discount

@@ -108,7 +108,7 @@ def test_daily_deferral_equals_ground_truth(loaded):
     truth = account.ground_truth().to_json()
     daily = warehouse.parent / "daily.duckdb"
     daily.write_bytes(warehouse.read_bytes())
-    dbt(daily, "run", "--vars", "{deferral: daily}")
+    dbt(daily, "run", "--full-refresh", "--vars", "{deferral: daily}")
     assert warehouse_revenue(daily) == expected_revenue(truth, "daily")
 
 

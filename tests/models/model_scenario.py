@@ -347,9 +347,22 @@ def _customer_f(acc: RawAccount, p: dict[str, so.Obj]) -> None:
     day = ts("2024-02-01")
     acc.add("customer", so.customer("cus_F", s, day, "Fay", "f@example.com", "US", "usd"), s)
     li = so.line("il_F1", "in_F1", s, amount=30000, currency="usd", period=(day, day), p=p["price_f"])
+    # two payments: a first attempt that failed (its own payment intent), then the one that paid
+    failed = so.invoice_payment(
+        "inpay_F0", "in_F1", payment_intent="pi_F0", amount=30000, currency="usd", created=day, status="canceled"
+    )
     pay = so.invoice_payment("inpay_F1", "in_F1", payment_intent="pi_F1", amount=30000, currency="usd", created=day)
     _add_invoice(
-        acc, so.invoice("in_F1", "cus_F", s, created=day, status="paid", currency="usd", lines=[li], payments=[pay]), s
+        acc,
+        so.invoice("in_F1", "cus_F", s, created=day, status="paid", currency="usd", lines=[li], payments=[failed, pay]),
+        s,
+    )
+    acc.add(
+        "charge",
+        so.charge(
+            "ch_F0", "cus_F", s, created=day, amount=30000, currency="usd", status="failed", payment_intent="pi_F0"
+        ),
+        s,
     )
     acc.add(
         "charge",

@@ -184,6 +184,8 @@ def test_invoiceless_charges_only(q: Any) -> None:
     assert links["ch_E1"] == "invoice.payments"  # current: payments[].payment.payment_intent
     assert links["ch_C1"] == "invoice.payments"  # current: payments[].payment.charge
     assert links["ch_A1"] == "invoice.payments"
+    # an invoice with two payments: the failed first attempt and the paid second one both link
+    assert (links["ch_F0"], links["ch_F1"]) == ("invoice.payments", "invoice.payments")
 
 
 def test_refunds_credit_notes_and_lost_disputes_are_negative_rows(q: Any) -> None:
