@@ -408,6 +408,9 @@ class ResourceIndex:
         self._selections: dict[Any, list[int]] = {}
         self._bytes: dict[Any, list[bytes | None]] = {}
         self._lock = threading.Lock()
+        # Objects kept as JSON bytes (large accounts) are re-serialized per request instead of cached:
+        # one cached copy per variant of a million objects would not fit in memory.
+        self.cacheable = not (live and hasattr(live[0], "materialize"))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -420,6 +423,8 @@ class ResourceIndex:
         return compact_dumps(shape_for_serving(obj, rendered))
 
     def chunk(self, i: int, version: str, expand: frozenset[str] = frozenset()) -> bytes:
+        if not self.cacheable:
+            return self.serialize(self.items[i], version, expand)
         variant = (version, expand) if self._renderer is not None else None
         cache = self._bytes.get(variant)
         if cache is None:
@@ -578,6 +583,8 @@ class AccountStore:
             variants.insert(3, ("invoices", frozenset({"payments"})))
         for resource, expand in variants:
             idx = self.index(resource)
+            if not idx.cacheable:
+                continue
             for start in range(0, len(idx), batch):
                 if wait_idle is not None:
                     wait_idle()

@@ -21,18 +21,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo.add_parser(sub)
     fake_cli.add_parser(sub)
-    try:  # the ingestion run command (ingestion/run_command.py) registers itself when present
-        from ingestion import run_command
-    except ImportError:  # pragma: no cover - during bootstrap only
-        run_command = None
-    if run_command is not None:
-        run_command.add_parser(sub)
+    from ingestion import run_command
+
+    run_command.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ingestion.pipeline import IngestionError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except IngestionError as exc:  # the reason is written for the user: no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -53,19 +53,40 @@ def run(args: argparse.Namespace) -> int:
             shown = ", ".join(f"{k} {v}" for k, v in counts.items())
             print(f"  {acct_id}: {shown}")
         _step(f"ingestion: Stripe -> {warehouse}")
-        from ingestion.pipeline import run_pipeline
+        from ingestion.pipeline import format_summary
+        from ingestion.pipeline import run as run_pipeline
 
-        os.environ["SOURCES__STRIPE__API_BASE"] = server.base_url
-        os.environ["SOURCES__STRIPE__API_KEY"] = info.get("api_key", "sk_test_fake")
-        result = run_pipeline(fx_overrides=account_fx_overrides())
-        print(result.summary())
+        result = run_pipeline(api_key=info.get("api_key", "sk_test_fake"), api_base=server.base_url,
+                              duckdb_file=str(warehouse), fx_overrides=account_fx_overrides())
+        print(format_summary(result))
     if args.skip_dbt:
         return 0
     _step("dbt build (models + revenue invariants)")
     rc = run_dbt(["build"], warehouse)
     if rc:
         return rc
+    _step("revenue (query it yourself: duckdb " + str(warehouse) + ")")
+    print_headline(warehouse)
     return 0
+
+
+def print_headline(warehouse: Path) -> None:
+    """The last months of recognised revenue and MRR, straight from the marts."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("""
+            select strftime(r.month_start, '%Y-%m') as month, sum(r.gross_revenue) as gross, sum(r.net_revenue) as net,
+                   max(m.ending_mrr) as mrr
+            from revenue_analytics.fct_revenue_monthly r
+            left join (select month_start, sum(ending_mrr) as ending_mrr from revenue_analytics.fct_mrr_monthly
+                       group by 1) m using (month_start)
+            where r.month_start <= current_date
+            group by 1 order by 1 desc limit 6
+        """).fetchall()
+    print(f"{'month':<8} {'gross revenue':>14} {'net revenue':>14} {'MRR':>12}   (USD)")
+    for month, gross, net, mrr in reversed(rows):
+        print(f"{month:<8} {gross:>14,.2f} {net:>14,.2f} {(mrr or 0):>12,.2f}")
 
 
 def account_fx_overrides() -> list[tuple[str, float, object]]:

@@ -55,7 +55,9 @@ class RunResult:
 
 def duckdb_path(path: str | None = None) -> str:
     """The warehouse file: `path`, else `$DUCKDB_PATH`, else `<cwd>/warehouse.duckdb`; absolute."""
-    return os.path.abspath(path or os.environ.get("DUCKDB_PATH") or "warehouse.duckdb")
+    resolved = os.path.abspath(path or os.environ.get("DUCKDB_PATH") or "warehouse.duckdb")
+    os.makedirs(os.path.dirname(resolved), exist_ok=True)  # DuckDB creates the file, not its folder
+    return resolved
 
 
 def is_interactive() -> bool:

@@ -62,8 +62,9 @@ known as (
         customers.source_label,
         customers.customer_id,
         customers.created_at,
-        customers.name,
-        customers.email,
+        -- a deleted customer may be stored as Stripe's deletion stub: its last invoice still names it
+        coalesce(customers.name, latest_invoices.customer_name) as name,
+        coalesce(customers.email, latest_invoices.customer_email) as email,
         customers.phone,
         customers.address,
         customers.metadata,

@@ -1,0 +1,238 @@
+"""Product-analytics persons and groups → dataset `product_analytics` (tables `persons`, `groups`).
+
+The user's export of persons (`distinct_id`, `person_id`, `email`, optional properties such as
+`company_id`) and groups (`group_type`, `group_key`, `name`) is loaded from CSV or Parquet files named
+in config, so dbt can link Stripe customers to persons and groups (DECISIONS.md P1–P3):
+
+    [sources.product_analytics]                      # .dlt/config.toml, or the environment:
+    persons_file = "exports/persons.csv"             # SOURCES__PRODUCT_ANALYTICS__PERSONS_FILE
+    groups_file = "exports/groups.parquet"           # SOURCES__PRODUCT_ANALYTICS__GROUPS_FILE
+
+Each configured file replaces its table on every run (write disposition `replace`), loaded as one
+Arrow table (dlt's Arrow fast path: no row-by-row normalization). A file not configured is not
+loaded and its table is left as it is; with neither configured nothing runs and dbt reads empty
+persons and groups (the staging models tolerate absent tables). Identifier columns are read as text
+(an id such as `00123` must not become the number 123); other columns keep the types the file has
+(CSV: inferred by Arrow).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+PRODUCT_ANALYTICS_DATASET = "product_analytics"
+PRODUCT_ANALYTICS_PIPELINE = "stripe_product_analytics"
+PERSONS_TABLE = "persons"
+GROUPS_TABLE = "groups"
+
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
+PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Columns of one input table: `required` must be in the file, `optional` are added (null) when
+    missing; all of them are text."""
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+
+    @property
+    def text_columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+PERSONS = TableSpec(PERSONS_TABLE, required=("distinct_id", "person_id"), optional=("email",))
+GROUPS = TableSpec(GROUPS_TABLE, required=("group_type", "group_key"), optional=("name",))
+
+
+class InputFileError(ValueError):
+    """A persons or groups file is missing, of an unknown format, or lacks a required column."""
+
+
+# ------------------------------------------------------------------------------------ pure helpers
+
+
+def file_format(path: str | os.PathLike[str]) -> str:
+    """`csv` or `parquet`, from the file name (case-insensitive; compressed CSV allowed)."""
+    name = Path(path).name.lower()
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    raise InputFileError(
+        f"{path}: unknown file type; use CSV ({', '.join(CSV_SUFFIXES)}) or Parquet ({', '.join(PARQUET_SUFFIXES)})"
+    )
+
+
+def normalize_table(table: pa.Table, spec: TableSpec, source: str = "") -> pa.Table:
+    """Check the required columns, cast the identifier columns to text, add missing optional ones.
+
+    Column names are matched after stripping surrounding spaces, case-insensitively (`Distinct_ID ` is
+    `distinct_id`); other columns keep their names and types.
+    """
+    names = [str(n).strip() for n in table.column_names]
+    lowered = {n.lower(): i for i, n in reversed(list(enumerate(names)))}
+    for column in spec.text_columns:
+        if column in lowered:
+            names[lowered[column]] = column
+    table = table.rename_columns(names)
+    where = f"{source}: " if source else ""
+    missing = [c for c in spec.required if c not in names]
+    if missing:
+        raise InputFileError(
+            f"{where}the {spec.name} file lacks column(s) {', '.join(missing)} "
+            f"(expected {', '.join(spec.required)}; found {', '.join(names) or 'none'})"
+        )
+    for column in spec.text_columns:
+        if column in names:
+            index = names.index(column)
+            if table.schema.field(index).type != pa.string():
+                table = table.set_column(index, column, table.column(index).cast(pa.string()))
+        else:
+            table = table.append_column(column, pa.nulls(table.num_rows, pa.string()))
+    return table
+
+
+def read_table(path: str | os.PathLike[str], spec: TableSpec) -> pa.Table:
+    """Read a CSV or Parquet file into Arrow, identifier columns as text (normalize_table)."""
+    fmt = file_format(path)
+    if not Path(path).is_file():
+        raise InputFileError(f"{path}: the {spec.name} file does not exist")
+    if fmt == "csv":
+        from pyarrow import csv
+
+        # identifiers as text from the start: inference would turn `00123` into 123
+        header = _csv_header(path)
+        text = {name: pa.string() for name in header if name.strip().lower() in spec.text_columns}
+        table = csv.read_csv(
+            path,
+            convert_options=csv.ConvertOptions(column_types=text, strings_can_be_null=True),
+        )
+    else:
+        from pyarrow import parquet
+
+        table = parquet.read_table(path)
+    return normalize_table(table, spec, str(path))
+
+
+def _csv_header(path: str | os.PathLike[str]) -> list[str]:
+    """The CSV's column names as Arrow reads them (first row)."""
+    from pyarrow import csv
+
+    reader = csv.open_csv(path, read_options=csv.ReadOptions(block_size=1 << 16))
+    try:
+        return list(reader.schema.names)
+    finally:
+        reader.close()
+
+
+# ----------------------------------------------------------------------------------------- dlt
+
+
+def _resource(spec: TableSpec, path: str) -> Any:
+    import dlt
+
+    @dlt.resource(
+        name=spec.name,
+        write_disposition="replace",
+        columns={c: {"data_type": "text", "nullable": True} for c in spec.text_columns},
+    )
+    def load() -> Iterator[pa.Table]:
+        yield read_table(path, spec)
+
+    return load
+
+
+def product_analytics_resources(persons_file: str | None = None, groups_file: str | None = None) -> list[Any]:
+    """The dlt resources for the files given (none for a file not given)."""
+    resources = []
+    if persons_file:
+        resources.append(_resource(PERSONS, str(persons_file)))
+    if groups_file:
+        resources.append(_resource(GROUPS, str(groups_file)))
+    return resources
+
+
+def configured_files(persons_file: str | None = None, groups_file: str | None = None) -> tuple[str | None, str | None]:
+    """The arguments, else `sources.product_analytics.persons_file` / `groups_file` from dlt config
+    (environment `SOURCES__PRODUCT_ANALYTICS__PERSONS_FILE`, or `.dlt/config.toml`)."""
+    import dlt
+
+    def lookup(key: str) -> str | None:
+        value = dlt.config.get(f"sources.product_analytics.{key}")
+        return str(value) if value not in (None, "") else None
+
+    return persons_file or lookup("persons_file"), groups_file or lookup("groups_file")
+
+
+def load_product_analytics(
+    *,
+    duckdb_file: str | None = None,
+    pipelines_dir: str | None = None,
+    persons_file: str | os.PathLike[str] | None = None,
+    groups_file: str | os.PathLike[str] | None = None,
+) -> dict[str, int]:
+    """Load the configured persons and groups files into dataset `product_analytics` (replace).
+
+    Returns the rows written per table ({} when no file is configured: nothing runs). Files are
+    checked (exist, known format, required columns) before anything is written.
+    Raises `InputFileError` with a readable reason.
+    """
+    persons, groups = configured_files(
+        str(persons_file) if persons_file else None, str(groups_file) if groups_file else None
+    )
+    resources = product_analytics_resources(persons, groups)
+    if not resources:
+        return {}
+    for path, spec in ((persons, PERSONS), (groups, GROUPS)):
+        if path:
+            file_format(path)
+            if not Path(path).is_file():
+                raise InputFileError(f"{path}: the {spec.name} file does not exist")
+
+    from ingestion.pipeline import make_pipeline
+
+    pipeline = make_pipeline(
+        PRODUCT_ANALYTICS_PIPELINE,
+        dataset_name=PRODUCT_ANALYTICS_DATASET,
+        duckdb_file=duckdb_file,
+        pipelines_dir=pipelines_dir,
+    )
+    try:
+        pipeline.run(resources)
+    except Exception as exc:
+        cause = _input_error(exc)
+        if cause is not None:
+            raise cause from exc
+        raise
+    trace = pipeline.last_trace
+    counts = trace.last_normalize_info.row_counts if trace and trace.last_normalize_info else {}
+    return {t: int(n) for t, n in counts.items() if t in (PERSONS_TABLE, GROUPS_TABLE)}
+
+
+def _input_error(exc: BaseException) -> InputFileError | None:
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, InputFileError):
+            return current
+        stack.extend([current.__cause__, current.__context__, getattr(current, "exception", None)])
+    return None
+
+
+def format_counts(counts: dict[str, int], tables: Sequence[str] = (PERSONS_TABLE, GROUPS_TABLE)) -> str:
+    """`36 persons, 11 groups into product_analytics` (only the tables loaded)."""
+    parts = [f"{counts[t]} {t}" for t in tables if t in counts]
+    return f"{', '.join(parts)} into {PRODUCT_ANALYTICS_DATASET}" if parts else ""
