@@ -309,6 +309,7 @@ def _query(path: Path, sql: str) -> list[tuple[Any, ...]]:
 
 @pytest.fixture(scope="module")
 def q(builds: dict[str, Any]) -> Any:
+    """Queries on this module's second build (overrides the shared scenario's `q` of conftest.py)."""
     assert builds["second"].returncode == 0, builds["second"].output[-6000:]
     return lambda sql: _query(builds["warehouse"], sql)
 
