@@ -43,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
     _step(f"fake Stripe account ({args.size}, seed {args.seed})")
     started = time.perf_counter()
     account = load_account(args.size, args.seed)
+    files = account.write_reference_files(warehouse.parent / "fake_account")
+    # the fake account's product-analytics export, loaded like a user's (customers to persons)
+    os.environ.setdefault("SOURCES__PRODUCT_ANALYTICS__PERSONS_FILE", str(files["persons"]))
+    os.environ.setdefault("SOURCES__PRODUCT_ANALYTICS__GROUPS_FILE", str(files["groups"]))
     with FakeStripeServer(account).start() as server:
         info = server.info()
         print(

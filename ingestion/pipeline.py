@@ -19,6 +19,7 @@ from dlt.common.runtime.collector import NULL_COLLECTOR, TqdmCollector
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.fx import FX_DATASET, FX_PIPELINE, Override, exchange_rate_resource, extra_rates_table
+from ingestion.product_analytics import load_product_analytics
 from ingestion.source import RunStats, stripe_source
 from ingestion.stripe_client import StripeError
 
@@ -150,6 +151,8 @@ def run(
             extra_exchange_rates=extra_exchange_rates,
             fx_overrides=fx_overrides,
         )
+    # the user's product-analytics persons and groups, when files are configured (issue: customers to persons)
+    load_product_analytics(duckdb_file=duckdb_file, pipelines_dir=pipelines_dir)
     return RunResult(
         pipeline_name=pipeline.pipeline_name,
         dataset_name=pipeline.dataset_name,
@@ -160,11 +163,6 @@ def run(
         fx_rows=fx_rows,
         load_info=info,
     )
-
-
-def run_pipeline(**options: Any) -> RunResult:
-    """Alias of `run` (keyword arguments only)."""
-    return run(**options)
 
 
 def load_reference_rates(
