@@ -26,12 +26,30 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def dbt_build(warehouse: Path, target: Path) -> tuple[float, int]:
-    env = {**os.environ, "DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(ROOT),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "DUCKDB_PATH": str(warehouse),
+        "DBT_PROFILES_DIR": str(ROOT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     exe = Path(sys.executable).with_name("dbt")
     started = time.perf_counter()
-    proc = subprocess.run([str(exe), "build", "--project-dir", str(ROOT), "--target-path", str(target),
-                           "--log-path", str(target / "logs")], cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            str(exe),
+            "build",
+            "--project-dir",
+            str(ROOT),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     if proc.returncode:
         print(proc.stdout[-4000:], proc.stderr[-2000:])
@@ -43,8 +61,9 @@ def restamp(warehouse: Path, n: int) -> None:
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f"create temp table changed as select id from stripe_raw.invoice using sample {n} rows")
         con.execute("update stripe_raw.invoice set synced_at = now() where id in (select id from changed)")
-        con.execute("update stripe_raw.invoice_line_item set synced_at = now() "
-                    "where parent_id in (select id from changed)")
+        con.execute(
+            "update stripe_raw.invoice_line_item set synced_at = now() where parent_id in (select id from changed)"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

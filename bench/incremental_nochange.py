@@ -32,8 +32,12 @@ def main(argv: list[str] | None = None) -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-incremental-"))
     account = load_account(args.size, args.seed)
-    options = dict(pipelines_dir=str(work / "pipelines"), duckdb_file=str(work / "bench.duckdb"), progress=False,
-                   api_key="sk_test_fake")
+    options = dict(
+        pipelines_dir=str(work / "pipelines"),
+        duckdb_file=str(work / "bench.duckdb"),
+        progress=False,
+        api_key="sk_test_fake",
+    )
     rows = []
     try:
         with FakeStripeServer(account, port=0) as server:
@@ -43,13 +47,15 @@ def main(argv: list[str] | None = None) -> None:
             for i in range(args.runs):
                 started = time.perf_counter()
                 result = pipeline.run(api_base=server.base_url, **options)
-                rows.append((f"no change #{i + 1}", time.perf_counter() - started, result.total_rows,
-                             result.stats.requests))
+                rows.append(
+                    (f"no change #{i + 1}", time.perf_counter() - started, result.total_rows, result.stats.requests)
+                )
             server.advance(1)
             started = time.perf_counter()
             result = pipeline.run(api_base=server.base_url, **options)
-            rows.append(("after advance(1 day)", time.perf_counter() - started, result.total_rows,
-                         result.stats.requests))
+            rows.append(
+                ("after advance(1 day)", time.perf_counter() - started, result.total_rows, result.stats.requests)
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"fake account {args.size} (seed {args.seed}), no latency, FX reference reload included\n")

@@ -18,11 +18,21 @@ BENCHMARKS: dict[str, list[str]] = {
     # Arrow fast path vs dlt's default normalizer on the same pages
     "normalizer": ["bench.normalizer_paths", "--objects", "20000"],
     # backfill of the large fake account, no latency, no client limit
-    "backfill": ["bench.ingestion_backfill", "--size", "large", "--latency-ms", "0", "--max-rps", "0",
-                 "--slices", "8"],
+    "backfill": ["bench.ingestion_backfill", "--size", "large", "--latency-ms", "0", "--max-rps", "0", "--slices", "8"],
     # backfill with Stripe-like latency and a 100 req/s server limit (429 above it)
-    "backfill-latency": ["bench.ingestion_backfill", "--size", "large", "--latency-ms", "100",
-                         "--server-rate-limit", "100", "--max-rps", "95", "--slices", "16"],
+    "backfill-latency": [
+        "bench.ingestion_backfill",
+        "--size",
+        "large",
+        "--latency-ms",
+        "100",
+        "--server-rate-limit",
+        "100",
+        "--max-rps",
+        "90",
+        "--slices",
+        "24",
+    ],
     # a scheduled run when nothing changed, on the demo account
     "incremental": ["bench.incremental_nochange", "--size", "demo", "--runs", "3"],
     # dbt build (with tests) on a warehouse of about a million invoices, then after a small increment
@@ -38,8 +48,10 @@ def main(argv: list[str]) -> int:
         started = time.perf_counter()
         rc = subprocess.call(command)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"\n({time.perf_counter() - started:.0f} s wall, peak RSS of a child process {peak:,.0f} MB, exit {rc})",
-              flush=True)
+        print(
+            f"\n({time.perf_counter() - started:.0f} s wall, peak RSS of a child process {peak:,.0f} MB, exit {rc})",
+            flush=True,
+        )
         if rc:
             return rc
     return 0

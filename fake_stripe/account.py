@@ -42,8 +42,19 @@ SIZES: dict[str, Size] = {
     "large": Size(months=36, customers_per_month=2300, connected_share=0.0),
 }
 
-RESOURCES = ("charges", "customers", "invoices", "prices", "products", "subscriptions", "balance_transactions",
-             "disputes", "payouts", "credit_notes", "refunds")
+RESOURCES = (
+    "charges",
+    "customers",
+    "invoices",
+    "prices",
+    "products",
+    "subscriptions",
+    "balance_transactions",
+    "disputes",
+    "payouts",
+    "credit_notes",
+    "refunds",
+)
 
 
 @dataclass
@@ -67,9 +78,17 @@ class Account:
 
     def advance(self, days: float) -> None:
         """Simulate `days` more business: new objects, updates, cancellations and their events."""
-        fresh = build_account(self.size, self.seed, self.now + int(days * DAY), account_id=self.account_id,
-                              customers_per_month=self.customers_per_month, months=self.months,
-                              start=self.world.start, origin=self.origin, with_connected=False)
+        fresh = build_account(
+            self.size,
+            self.seed,
+            self.now + int(days * DAY),
+            account_id=self.account_id,
+            customers_per_month=self.customers_per_month,
+            months=self.months,
+            start=self.world.start,
+            origin=self.origin,
+            with_connected=False,
+        )
         self.now, self.objects, self.events = fresh.now, fresh.objects, fresh.events
         self.render_context, self.world = fresh.render_context, fresh.world
         for acct in self.connected.values():
@@ -115,9 +134,18 @@ def rate_table() -> RateTable:
     return _RATES
 
 
-def build_account(size: str = "demo", seed: int = 7, now: int | None = None, *, account_id: str | None = None,
-                  customers_per_month: float | None = None, months: int | None = None, start: int | None = None,
-                  origin: int | None = None, with_connected: bool = True) -> Account:
+def build_account(
+    size: str = "demo",
+    seed: int = 7,
+    now: int | None = None,
+    *,
+    account_id: str | None = None,
+    customers_per_month: float | None = None,
+    months: int | None = None,
+    start: int | None = None,
+    origin: int | None = None,
+    with_connected: bool = True,
+) -> Account:
     spec = SIZES[size]
     now = clock.today_utc() if now is None else now
     months = months or spec.months
@@ -140,14 +168,32 @@ def build_account(size: str = "demo", seed: int = 7, now: int | None = None, *, 
             life.finish()
         build_payouts(world)
         objects = render_objects(world)
-    acct = Account(account_id=account_id, now=now, seed=seed, size=size, customers_per_month=cpm, months=months,
-                   origin=origin,
-                   objects=objects, events=rec.events, render_context=ctx, world=world)
+    acct = Account(
+        account_id=account_id,
+        now=now,
+        seed=seed,
+        size=size,
+        customers_per_month=cpm,
+        months=months,
+        origin=origin,
+        objects=objects,
+        events=rec.events,
+        render_context=ctx,
+        world=world,
+    )
     if with_connected and spec.connected_share > 0:
         for n in (1, 2):
-            sub = build_account(size, seed * 1000 + n, now, account_id=hashed_id("acct_", "connected", seed, n, n=16),
-                                customers_per_month=cpm * spec.connected_share, months=months, start=start,
-                                origin=origin, with_connected=False)
+            sub = build_account(
+                size,
+                seed * 1000 + n,
+                now,
+                account_id=hashed_id("acct_", "connected", seed, n, n=16),
+                customers_per_month=cpm * spec.connected_share,
+                months=months,
+                start=start,
+                origin=origin,
+                with_connected=False,
+            )
             acct.connected[sub.account_id] = sub
     return acct
 
@@ -184,8 +230,9 @@ def render_objects(world: World) -> dict[str, list[dict[str, Any]]]:
         "products": [sj.product(p) for p in world.products.values()]
         + [sj.deleted(p.id, "product") for p in world.deleted_products],
         "prices": [sj.price(p) for p in world.prices.values()],
-        "customers": [sj.customer(c) if c.deleted_at is None else sj.deleted(c.id, "customer")
-                      for c in world.customers],
+        "customers": [
+            sj.customer(c) if c.deleted_at is None else sj.deleted(c.id, "customer") for c in world.customers
+        ],
         "subscriptions": [sj.subscription(s) for s in world.subscriptions],
         "invoices": [sj.invoice(i) for i in world.invoices],
         "charges": [sj.charge(c) for c in world.charges],
@@ -201,8 +248,16 @@ def _simulate_streaming(world: World, arrivals: list[int], chunk: int = 2000) ->
     """Simulate customers chunk by chunk, keeping only each object's JSON bytes (no ground truth)."""
     objects: dict[str, list[Any]] = {name: [] for name in RESOURCES}
     available: list[tuple[int, str, int]] = []
-    lists = ("customers", "subscriptions", "invoices", "charges", "refunds", "credit_notes", "disputes",
-             "balance_transactions")
+    lists = (
+        "customers",
+        "subscriptions",
+        "invoices",
+        "charges",
+        "refunds",
+        "credit_notes",
+        "disputes",
+        "balance_transactions",
+    )
     for first in range(0, len(arrivals), chunk):
         for index in range(first, min(first + chunk, len(arrivals))):
             life = CustomerLife(world, index, arrivals[index])
@@ -224,7 +279,8 @@ def _simulate_streaming(world: World, arrivals: list[int], chunk: int = 2000) ->
 
 def cache_dir() -> Path:
     root = os.environ.get("FAKE_STRIPE_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "stripe-revenue", "fake_stripe")
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "stripe-revenue", "fake_stripe"
+    )
     path = Path(root)
     path.mkdir(parents=True, exist_ok=True)
     return path

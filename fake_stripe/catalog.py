@@ -55,8 +55,13 @@ PRODUCTS: list[tuple[str, str, str]] = [
 ]
 
 # recurring products: key -> USD monthly list price, per seat?
-RECURRING = {"starter": (29.0, False), "pro": (25.0, True), "enterprise": (1000.0, False),
-             "storage": (10.0, False), "legacy": (19.0, False)}
+RECURRING = {
+    "starter": (29.0, False),
+    "pro": (25.0, True),
+    "enterprise": (1000.0, False),
+    "storage": (10.0, False),
+    "legacy": (19.0, False),
+}
 ONE_TIME = {"onboarding": 500.0, "consulting": 150.0}
 
 # interval key -> (interval, interval_count, months, discount factor vs monthly)

@@ -68,5 +68,18 @@ def days_between(a: date, b: date) -> int:
     return (b - a).days
 
 
-__all__ = ["DAY", "add_months", "add_months_date", "days_between", "month_ends", "month_key",
-           "month_start", "start_of_day", "timedelta", "to_date", "to_dt", "to_ts", "today_utc"]
+__all__ = [
+    "DAY",
+    "add_months",
+    "add_months_date",
+    "days_between",
+    "month_ends",
+    "month_key",
+    "month_start",
+    "start_of_day",
+    "timedelta",
+    "to_date",
+    "to_dt",
+    "to_ts",
+    "today_utc",
+]

@@ -81,12 +81,21 @@ class GroundTruth:
                         rows.append(self._row(rid, "invoice_line", inv.customer.id, day, inv.currency, amount))
                 else:
                     for key, day, amount in rr.daily_parts(net, start, end):
-                        rows.append(self._row(f"{line.id}_{key}", "invoice_line", inv.customer.id, day,
-                                              inv.currency, amount))
+                        rows.append(
+                            self._row(f"{line.id}_{key}", "invoice_line", inv.customer.id, day, inv.currency, amount)
+                        )
         for ch in self.w.charges:
             if ch.status == "succeeded" and ch.invoice is None:
-                rows.append(self._row(ch.id, "invoiceless_charge", ch.customer, clock.to_date(ch.created),
-                                      ch.currency, ch.amount_captured))
+                rows.append(
+                    self._row(
+                        ch.id,
+                        "invoiceless_charge",
+                        ch.customer,
+                        clock.to_date(ch.created),
+                        ch.currency,
+                        ch.amount_captured,
+                    )
+                )
         return rows
 
     def negative_rows(self) -> list[RevenueRow]:
@@ -94,23 +103,36 @@ class GroundTruth:
         rows = []
         for r in self.w.refunds:
             if r.status == "succeeded":
-                rows.append(self._row(r.id, "refund", r.charge.customer, clock.to_date(r.created),
-                                      r.charge.currency, -r.amount))
+                rows.append(
+                    self._row(r.id, "refund", r.charge.customer, clock.to_date(r.created), r.charge.currency, -r.amount)
+                )
         for cn in self.w.credit_notes:
             if cn.status != "void":
                 refunded = cn.refund.amount if cn.refund else 0
                 if cn.amount - refunded:
-                    rows.append(self._row(cn.id, "credit_note", cn.invoice.customer.id, clock.to_date(cn.created),
-                                          cn.invoice.currency, -(cn.amount - refunded)))
+                    rows.append(
+                        self._row(
+                            cn.id,
+                            "credit_note",
+                            cn.invoice.customer.id,
+                            clock.to_date(cn.created),
+                            cn.invoice.currency,
+                            -(cn.amount - refunded),
+                        )
+                    )
         for d in self.w.disputes:
             if d.status == "lost":
-                rows.append(self._row(d.id, "dispute", d.charge.customer, clock.to_date(d.created),
-                                      d.charge.currency, -d.amount))
+                rows.append(
+                    self._row(
+                        d.id, "dispute", d.charge.customer, clock.to_date(d.created), d.charge.currency, -d.amount
+                    )
+                )
         return rows
 
     def revenue_monthly(self, deferral: str) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = defaultdict(lambda: {
-            "gross": 0, "net": 0, "unconverted": 0, "by_currency": defaultdict(lambda: {"gross": 0, "net": 0})})
+        out: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {"gross": 0, "net": 0, "unconverted": 0, "by_currency": defaultdict(lambda: {"gross": 0, "net": 0})}
+        )
         for sign_kind, rows in (("gross", self.gross_rows(deferral)), ("negative", self.negative_rows())):
             for row in rows:
                 month = out[row.month]
@@ -123,8 +145,9 @@ class GroundTruth:
                     cur["gross"] += row.amount
                 month["net"] += base
                 cur["net"] += row.amount
-        return {k: {**v, "by_currency": {c: dict(x) for c, x in v["by_currency"].items()}}
-                for k, v in sorted(out.items())}
+        return {
+            k: {**v, "by_currency": {c: dict(x) for c, x in v["by_currency"].items()}} for k, v in sorted(out.items())
+        }
 
     # -- MRR
     def mrr(self) -> list[dict[str, Any]]:
@@ -152,16 +175,25 @@ class GroundTruth:
                     if (sub.ended_at is not None and sub.ended_at <= t) or (sub.trial_end and t < sub.trial_end):
                         continue
                     sign = -1 if line.proration and line.amount < 0 else 1
-                    total += sign * rr.mrr_rate(line.price.unit_amount, line.quantity, line.percent_off,
-                                                line.price.interval_months)
+                    total += sign * rr.mrr_rate(
+                        line.price.unit_amount, line.quantity, line.percent_off, line.price.interval_months
+                    )
                 total = max(0, total)  # M2: a credit never makes MRR negative
                 currency = currency_of[customer_id]
                 base = self._convert(total, currency, clock.to_date(t)) or 0
                 movement = classify(previous, base, ever)
                 if base or previous:
-                    rows.append({"customer_id": customer_id, "month": key, "currency": currency.upper(),
-                                 "mrr_original": total, "mrr": base, "previous_mrr": previous,
-                                 "movement": movement})
+                    rows.append(
+                        {
+                            "customer_id": customer_id,
+                            "month": key,
+                            "currency": currency.upper(),
+                            "mrr_original": total,
+                            "mrr": base,
+                            "previous_mrr": previous,
+                            "movement": movement,
+                        }
+                    )
                 ever = ever or base > 0
                 previous = base
         return rows

@@ -85,12 +85,25 @@ def _plan_of(price: Obj) -> Obj | None:
     if not recurring:
         return None
     return {
-        "id": price["id"], "object": "plan", "active": price["active"], "amount": price["unit_amount"],
-        "amount_decimal": price["unit_amount_decimal"], "billing_scheme": "per_unit",
-        "created": price["created"], "currency": price["currency"], "interval": recurring["interval"],
-        "interval_count": recurring["interval_count"], "livemode": price["livemode"], "metadata": {},
-        "meter": None, "nickname": price.get("nickname"), "product": price["product"],
-        "tiers_mode": None, "transform_usage": None, "trial_period_days": None, "usage_type": "licensed",
+        "id": price["id"],
+        "object": "plan",
+        "active": price["active"],
+        "amount": price["unit_amount"],
+        "amount_decimal": price["unit_amount_decimal"],
+        "billing_scheme": "per_unit",
+        "created": price["created"],
+        "currency": price["currency"],
+        "interval": recurring["interval"],
+        "interval_count": recurring["interval_count"],
+        "livemode": price["livemode"],
+        "metadata": {},
+        "meter": None,
+        "nickname": price.get("nickname"),
+        "product": price["product"],
+        "tiers_mode": None,
+        "transform_usage": None,
+        "trial_period_days": None,
+        "usage_type": "licensed",
     }
 
 
@@ -105,12 +118,16 @@ def _legacy_invoice(inv: Obj, ctx: RenderContext) -> Obj:
     sub_details = parent.get("subscription_details") or {}
     payments = (inv.get("payments") or {}).get("data", [])
     paid_payment = next((p for p in payments if p.get("status") == "paid"), None)
-    payment_intent = (paid_payment or (payments[-1] if payments else {})).get("payment", {}).get(
-        "payment_intent") if payments else None
+    payment_intent = (
+        (paid_payment or (payments[-1] if payments else {})).get("payment", {}).get("payment_intent")
+        if payments
+        else None
+    )
     charge = ctx.charge_by_payment_intent.get(payment_intent) if payment_intent else None
     discounts = [_legacy_discount(d, ctx) for d in inv.get("discounts", [])]
-    out = _without(inv, "amount_overpaid", "amount_paid_off_stripe", "customer_account", "parent",
-                   "payments", "total_taxes")
+    out = _without(
+        inv, "amount_overpaid", "amount_paid_off_stripe", "customer_account", "parent", "payments", "total_taxes"
+    )
     out.update(
         application_fee_amount=None,
         charge=charge,
@@ -139,8 +156,15 @@ def _legacy_subscription_item(item: Obj, ctx: RenderContext) -> Obj:
 def _legacy_subscription(sub: Obj, ctx: RenderContext) -> Obj:
     items = (sub.get("items") or {}).get("data", [])
     discounts = [_legacy_discount(d, ctx) for d in sub.get("discounts", [])]
-    out = _without(sub, "billing_mode", "billing_schedules", "customer_account", "managed_payments",
-                   "presentment_details", "status_details")
+    out = _without(
+        sub,
+        "billing_mode",
+        "billing_schedules",
+        "customer_account",
+        "managed_payments",
+        "presentment_details",
+        "status_details",
+    )
     out.update(
         current_period_start=items[0]["current_period_start"] if items else sub["start_date"],
         current_period_end=items[0]["current_period_end"] if items else sub["start_date"],
@@ -165,8 +189,7 @@ def _legacy_credit_note_line(line: Obj, ctx: RenderContext) -> Obj:
 
 def _legacy_credit_note(cn: Obj, ctx: RenderContext) -> Obj:
     refunds = cn.get("refunds") or []
-    out = _without(cn, "customer_account", "post_payment_amount", "pre_payment_amount", "refunds",
-                   "total_taxes")
+    out = _without(cn, "customer_account", "post_payment_amount", "pre_payment_amount", "refunds", "total_taxes")
     out.update(
         lines=_legacy_list(cn.get("lines"), _legacy_credit_note_line, ctx),
         refund=refunds[0]["refund"] if refunds else None,

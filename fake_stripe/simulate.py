@@ -80,18 +80,26 @@ class Recorder:
             data["previous_attributes"] = diff(collapse(render(previous, version, self.ctx)), data["object"])
         key = (obj["id"], etype, t)
         seq = self._occurrences[key] = self._occurrences.get(key, -1) + 1
-        self.events.append({
-            "id": hashed_id("evt_", self.account_id, obj["id"], etype, t, seq),
-            "object": "event", "api_version": version,
-            "created": t, "data": data, "livemode": False, "pending_webhooks": 0,
-            "request": {"id": None, "idempotency_key": None}, "type": etype,
-        })
+        self.events.append(
+            {
+                "id": hashed_id("evt_", self.account_id, obj["id"], etype, t, seq),
+                "object": "event",
+                "api_version": version,
+                "created": t,
+                "data": data,
+                "livemode": False,
+                "pending_webhooks": 0,
+                "request": {"id": None, "idempotency_key": None},
+                "type": etype,
+            }
+        )
 
     def snapshot(self, t: int, builder: Callable[[Any], dict[str, Any]], obj: Any) -> dict[str, Any] | None:
         return builder(obj) if self.in_window(t) else None
 
-    def updated(self, t: int, etype: str, builder: Callable[[Any], dict[str, Any]], obj: Any,
-                before: dict[str, Any] | None) -> None:
+    def updated(
+        self, t: int, etype: str, builder: Callable[[Any], dict[str, Any]], obj: Any, before: dict[str, Any] | None
+    ) -> None:
         if before is not None:
             self.emit(t, etype, builder(obj), previous=before)
 
@@ -131,8 +139,9 @@ def build_catalog(world: World) -> None:
     rng = random.Random(f"{world.seed}:catalog")
     rec, t0 = world.rec, world.start - 30 * DAY
     for key, name, description in catalog.PRODUCTS:
-        p = m.Product(id=rid(rng, "prod_"), name=name, created=t0, updated=t0, description=description,
-                      metadata={"key": key})
+        p = m.Product(
+            id=rid(rng, "prod_"), name=name, created=t0, updated=t0, description=description, metadata={"key": key}
+        )
         world.products[key] = p
         rec.emit(t0, "product.created", sj.product(p))
         for cur in catalog.CURRENCIES:
@@ -140,26 +149,45 @@ def build_catalog(world: World) -> None:
                 usd, _ = catalog.RECURRING[key]
                 for ikey, (interval, count, months, factor) in catalog.INTERVALS.items():
                     amount = catalog.local_amount(usd * months * factor, cur)
-                    price = m.Price(id=rid(rng, "price_", 24), product=p.id, currency=cur, unit_amount=amount,
-                                    created=t0, interval=interval, interval_count=count,
-                                    nickname=f"{name} {ikey}ly {cur.upper()}".replace("monthly", "monthly"),
-                                    active=key != "legacy")
+                    price = m.Price(
+                        id=rid(rng, "price_", 24),
+                        product=p.id,
+                        currency=cur,
+                        unit_amount=amount,
+                        created=t0,
+                        interval=interval,
+                        interval_count=count,
+                        nickname=f"{name} {ikey}ly {cur.upper()}",
+                        active=key != "legacy",
+                    )
                     world.prices[(key, cur, ikey)] = price
             else:
                 amount = catalog.local_amount(catalog.ONE_TIME[key], cur)
-                price = m.Price(id=rid(rng, "price_", 24), product=p.id, currency=cur, unit_amount=amount,
-                                created=t0, nickname=f"{name} {cur.upper()}")
+                price = m.Price(
+                    id=rid(rng, "price_", 24),
+                    product=p.id,
+                    currency=cur,
+                    unit_amount=amount,
+                    created=t0,
+                    nickname=f"{name} {cur.upper()}",
+                )
                 world.prices[(key, cur, "one_time")] = price
         p.default_price = world.prices.get((key, "usd", "month"), world.prices.get((key, "usd", "one_time"))).id
     for price in world.prices.values():
         world.rec.ctx.prices[price.id] = sj.price(price)  # type: ignore[index]
         rec.emit(t0, "price.created", sj.price(price))
     for cid, name, duration, pct, amount_off in catalog.COUPONS:
-        world.coupons[cid] = m.Coupon(id=cid, name=name, created=t0, duration=duration, percent_off=pct,
-                                      amount_off=amount_off, currency="usd" if amount_off else None)
+        world.coupons[cid] = m.Coupon(
+            id=cid,
+            name=name,
+            created=t0,
+            duration=duration,
+            percent_off=pct,
+            amount_off=amount_off,
+            currency="usd" if amount_off else None,
+        )
     # A product retired and deleted inside the events window, and one renamed, so both reach ingestion.
-    beta = m.Product(id=rid(rng, "prod_"), name="Beta feature", created=t0, updated=t0,
-                     description="Never launched")
+    beta = m.Product(id=rid(rng, "prod_"), name="Beta feature", created=t0, updated=t0, description="Never launched")
     world.deleted_products.append(beta)
     rec.emit(t0, "product.created", sj.product(beta))
     beta.deleted_at = world.origin - 3 * DAY
@@ -209,21 +237,66 @@ class CustomerLife:
     def sign_up(self, t: int) -> None:
         rng = self.rng
         country, cur, _, cities = rng.choices(catalog.COUNTRIES, weights=[c[2] for c in catalog.COUNTRIES])[0]
-        first = rng.choice(["Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Yukihiro",
-                            "Sophie", "Hamid", "Fatima", "Jonas", "Chloe", "Mateo", "Aiko", "Omar"])
-        last = rng.choice(["Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov",
-                           "Matsumoto", "Wilson", "Karimi", "Haddad", "Berg", "Martin", "Garcia", "Sato"])
+        first = rng.choice(
+            [
+                "Ada",
+                "Alan",
+                "Grace",
+                "Linus",
+                "Margaret",
+                "Ken",
+                "Barbara",
+                "Yukihiro",
+                "Sophie",
+                "Hamid",
+                "Fatima",
+                "Jonas",
+                "Chloe",
+                "Mateo",
+                "Aiko",
+                "Omar",
+            ]
+        )
+        last = rng.choice(
+            [
+                "Lovelace",
+                "Turing",
+                "Hopper",
+                "Torvalds",
+                "Hamilton",
+                "Thompson",
+                "Liskov",
+                "Matsumoto",
+                "Wilson",
+                "Karimi",
+                "Haddad",
+                "Berg",
+                "Martin",
+                "Garcia",
+                "Sato",
+            ]
+        )
         cid = self.id("cus_")
         email = f"{first}.{last}.{self.index}@example.{country.lower()}".lower()
-        c = m.Customer(id=cid, index=self.index, created=t, name=f"{first} {last}", email=email,
-                       phone=f"+1555{rng.randrange(10**6, 10**7)}" if self.chance(0.6) else None,
-                       country=country, city=rng.choice(cities), postal_code=str(rng.randrange(10000, 99999)),
-                       line1=f"{rng.randrange(1, 999)} Main Street", currency=cur)
+        c = m.Customer(
+            id=cid,
+            index=self.index,
+            created=t,
+            name=f"{first} {last}",
+            email=email,
+            phone=f"+1555{rng.randrange(10**6, 10**7)}" if self.chance(0.6) else None,
+            country=country,
+            city=rng.choice(cities),
+            postal_code=str(rng.randrange(10000, 99999)),
+            line1=f"{rng.randrange(1, 999)} Main Street",
+            currency=cur,
+        )
         self.customer = c
         self.w.customers.append(c)
         # How this customer links to a product-analytics person (issue: customers to persons).
-        self.person_mode = rng.choices(["customer", "child", "email", "none", "malformed"],
-                                       weights=[40, 15, 15, 25, 5])[0]
+        self.person_mode = rng.choices(
+            ["customer", "child", "email", "none", "malformed"], weights=[40, 15, 15, 25, 5]
+        )[0]
         self.distinct_id = hashed_id("ph_", self.w.seed, self.index, n=16)
         if self.person_mode == "customer":
             c.metadata[PERSON_KEY] = self.distinct_id
@@ -266,8 +339,11 @@ class CustomerLife:
         if self.person_mode != "child" or not self.chance(0.7):
             return {}
         # Some children carry an older id (a person merge) so the most recent child decides.
-        value = self.distinct_id if not self.children_with_person or self.chance(0.6) else \
-            hashed_id("ph_", self.w.seed, self.index, "old", n=16)
+        value = (
+            self.distinct_id
+            if not self.children_with_person or self.chance(0.6)
+            else hashed_id("ph_", self.w.seed, self.index, "old", n=16)
+        )
         self.children_with_person.append((t, CHILD_RANK[kind], f"{kind}::{obj_id}", value))
         return {PERSON_KEY: value}
 
@@ -280,9 +356,17 @@ class CustomerLife:
         price = self.w.prices[(self.rng.choice(["consulting", "onboarding"]), c.currency, "one_time")]
         qty = self.rng.randrange(1, 4) if price.product == self.w.products["consulting"].id else 1
         cid = self.id("ch_", 24)
-        ch = m.Charge(id=cid, customer=c.id, currency=c.currency, amount=price.unit_amount * qty, created=t,
-                      payment_intent=self.id("pi_", 24), status="succeeded", description=f"{qty} x one-off",
-                      metadata=self.person_metadata("charge", cid, t))
+        ch = m.Charge(
+            id=cid,
+            customer=c.id,
+            currency=c.currency,
+            amount=price.unit_amount * qty,
+            created=t,
+            payment_intent=self.id("pi_", 24),
+            status="succeeded",
+            description=f"{qty} x one-off",
+            metadata=self.person_metadata("charge", cid, t),
+        )
         if self.chance(0.06):
             ch.status, ch.failure_code = "failed", "card_declined"
         self.record_charge(t, ch)
@@ -302,8 +386,17 @@ class CustomerLife:
         else:
             self.rec.emit(t, "charge.failed", sj.charge(ch))
 
-    def balance_txn(self, t: int, amount: int, currency: str, kind: str, source: str, fee: bool,
-                    category: str | None = None, extra_fee: int = 0) -> m.BalanceTransaction:
+    def balance_txn(
+        self,
+        t: int,
+        amount: int,
+        currency: str,
+        kind: str,
+        source: str,
+        fee: bool,
+        category: str | None = None,
+        extra_fee: int = 0,
+    ) -> m.BalanceTransaction:
         """Settle in USD, EUR or GBP; JPY and KWD convert to USD at the day's rate."""
         settle, rate = currency, None
         if currency in ("jpy", "kwd"):
@@ -313,9 +406,18 @@ class CustomerLife:
             settle, amount = "usd", round_half_away(major * rate * 100)
         fixed = {"usd": 30, "eur": 25, "gbp": 20}[settle]
         fee_amount = (round_half_away(abs(amount) * 0.029) + fixed if fee else 0) + extra_fee
-        bt = m.BalanceTransaction(id=self.id("txn_", 24), amount=amount, currency=settle, fee=fee_amount,
-                                  created=t, available_on=clock.start_of_day(t) + 2 * DAY, type=kind,
-                                  reporting_category=category or kind, source=source, exchange_rate=rate)
+        bt = m.BalanceTransaction(
+            id=self.id("txn_", 24),
+            amount=amount,
+            currency=settle,
+            fee=fee_amount,
+            created=t,
+            available_on=clock.start_of_day(t) + 2 * DAY,
+            type=kind,
+            reporting_category=category or kind,
+            source=source,
+            exchange_rate=rate,
+        )
         self.w.balance_transactions.append(bt)
         return bt
 
@@ -326,8 +428,9 @@ class CustomerLife:
         if c.deleted_at is not None or self.active_sub is not None:
             return
         plan = rng.choices(["starter", "pro", "enterprise"], weights=[55, 35, 10])[0]
-        ikey = rng.choices(["month", "quarter", "year"], weights=[70, 10, 20] if plan != "enterprise"
-                           else [20, 10, 70])[0]
+        ikey = rng.choices(
+            ["month", "quarter", "year"], weights=[70, 10, 20] if plan != "enterprise" else [20, 10, 70]
+        )[0]
         self.b2b = self.b2b or plan != "starter"
         if self.b2b and GROUP_KEY not in c.metadata and self.chance(0.7):
             group = hashed_id("grp_", w.seed, self.index % 997, n=10)  # several customers per company
@@ -335,27 +438,45 @@ class CustomerLife:
             w.groups[group] = {"group_type": "company", "group_key": group, "name": f"Company {group[-4:]}"}
         sid = self.id("sub_", 24)
         qty = rng.randrange(2, 16) if plan == "pro" else 1
-        items = [m.SubItem(id=self.id("si_"), subscription=sid, price=w.prices[(plan, c.currency, ikey)],
-                           quantity=qty, created=t)]
+        items = [
+            m.SubItem(
+                id=self.id("si_"), subscription=sid, price=w.prices[(plan, c.currency, ikey)], quantity=qty, created=t
+            )
+        ]
         if plan != "enterprise" and self.chance(0.15):
-            items.append(m.SubItem(id=self.id("si_"), subscription=sid,
-                                   price=w.prices[("storage", c.currency, ikey)],
-                                   quantity=rng.randrange(1, 4), created=t))
+            items.append(
+                m.SubItem(
+                    id=self.id("si_"),
+                    subscription=sid,
+                    price=w.prices[("storage", c.currency, ikey)],
+                    quantity=rng.randrange(1, 4),
+                    created=t,
+                )
+            )
         trial = not reactivation and plan != "enterprise" and self.chance(0.3)
-        sub = m.Subscription(id=sid, customer=c.id, currency=c.currency, created=t, start_date=t, items=items,
-                             billing_cycle_anchor=t + (14 * DAY if trial else 0),
-                             metadata=self.person_metadata("subscription", sid, t))
+        sub = m.Subscription(
+            id=sid,
+            customer=c.id,
+            currency=c.currency,
+            created=t,
+            start_date=t,
+            items=items,
+            billing_cycle_anchor=t + (14 * DAY if trial else 0),
+            metadata=self.person_metadata("subscription", sid, t),
+        )
         if self.chance(0.12):
-            sub.discount = m.Discount(id=self.id("di_", 24), coupon=w.coupons["LOYAL20"], start=t,
-                                      customer=c.id, subscription=sid)
+            sub.discount = m.Discount(
+                id=self.id("di_", 24), coupon=w.coupons["LOYAL20"], start=t, customer=c.id, subscription=sid
+            )
         w.subscriptions.append(sub)
         self.active_sub = sub
         if trial:
             sub.status, sub.trial_start, sub.trial_end = "trialing", t, t + 14 * DAY
             self.set_period(sub, t, sub.trial_end)
             self.rec.emit(t, "customer.subscription.created", sj.subscription(sub))
-            inv = self.new_invoice(t, sub, "subscription_create", [
-                self.sub_line(sub, it, t, sub.trial_end, trial=True) for it in items])
+            inv = self.new_invoice(
+                t, sub, "subscription_create", [self.sub_line(sub, it, t, sub.trial_end, trial=True) for it in items]
+            )
             self.finalize(t, inv)
             self.pay_without_charge(t, inv)
             if self.chance(0.25):  # the trial never converts
@@ -383,24 +504,48 @@ class CustomerLife:
 
     def sub_line(self, sub: m.Subscription, item: m.SubItem, start: int, end: int, trial: bool = False) -> m.Line:
         amount = 0 if trial else item.price.unit_amount * item.quantity
-        line = m.Line(id=self.id("il_", 24), invoice="", amount=amount, currency=sub.currency,
-                      description=("Trial period for " if trial else f"{item.quantity} × ")
-                      + self.w.rec.ctx.prices[item.price.id]["nickname"],
-                      period_start=start, period_end=end, quantity=item.quantity, price=item.price,
-                      subscription=sub.id, subscription_item=item.id, percent_off=sub.percent_off)
+        line = m.Line(
+            id=self.id("il_", 24),
+            invoice="",
+            amount=amount,
+            currency=sub.currency,
+            description=("Trial period for " if trial else f"{item.quantity} × ")
+            + self.w.rec.ctx.prices[item.price.id]["nickname"],
+            period_start=start,
+            period_end=end,
+            quantity=item.quantity,
+            price=item.price,
+            subscription=sub.id,
+            subscription_item=item.id,
+            percent_off=sub.percent_off,
+        )
         if sub.discount is not None and amount > 0:
             line.discount_amounts = [(round_half_away(amount * sub.percent_off / 100), sub.discount.id)]
         return line
 
-    def new_invoice(self, t: int, sub: m.Subscription | None, reason: str, lines: list[m.Line],
-                    period: tuple[int, int] | None = None) -> m.Invoice:
+    def new_invoice(
+        self,
+        t: int,
+        sub: m.Subscription | None,
+        reason: str,
+        lines: list[m.Line],
+        period: tuple[int, int] | None = None,
+    ) -> m.Invoice:
         c = self.customer
         assert c is not None
         c.invoice_seq += 1
-        inv = m.Invoice(id=self.id("in_", 24), customer=c, currency=c.currency, created=t, billing_reason=reason,
-                        lines=lines, period_start=period[0] if period else t,
-                        period_end=period[1] if period else t, number=f"{c.id[4:12].upper()}-{c.invoice_seq:04d}",
-                        subscription=sub.id if sub else None)
+        inv = m.Invoice(
+            id=self.id("in_", 24),
+            customer=c,
+            currency=c.currency,
+            created=t,
+            billing_reason=reason,
+            lines=lines,
+            period_start=period[0] if period else t,
+            period_end=period[1] if period else t,
+            number=f"{c.id[4:12].upper()}-{c.invoice_seq:04d}",
+            subscription=sub.id if sub else None,
+        )
         inv.metadata = self.person_metadata("invoice", inv.id, t)
         for line in lines:
             line.invoice = inv.id
@@ -424,17 +569,20 @@ class CustomerLife:
         self.rec.updated(t, "invoice.paid", sj.invoice, inv, before)
 
     def bill_period(self, t: int, sub: m.Subscription, reason: str, coupon: m.Coupon | None = None) -> None:
-        lines = [self.sub_line(sub, it, sub.current_period_start, sub.current_period_end)
-                 for it in sub.live_items()]
+        lines = [self.sub_line(sub, it, sub.current_period_start, sub.current_period_end) for it in sub.live_items()]
         inv = self.new_invoice(t, sub, reason, lines, (sub.current_period_start, sub.current_period_end))
         if coupon is not None:
             net = inv.subtotal - inv.total_discount
-            d = m.Discount(id=self.id("di_", 24), coupon=coupon, start=t, customer=inv.customer.id,
-                           invoice=inv.id)
+            d = m.Discount(id=self.id("di_", 24), coupon=coupon, start=t, customer=inv.customer.id, invoice=inv.id)
             inv.invoice_discounts.append((round_half_away(net * (coupon.percent_off or 0) / 100), d))
         elif inv.currency == "usd" and self.chance(0.02) and reason == "subscription_cycle":
-            d = m.Discount(id=self.id("di_", 24), coupon=self.w.coupons["SORRY10"], start=t,
-                           customer=inv.customer.id, invoice=inv.id)
+            d = m.Discount(
+                id=self.id("di_", 24),
+                coupon=self.w.coupons["SORRY10"],
+                start=t,
+                customer=inv.customer.id,
+                invoice=inv.id,
+            )
             inv.invoice_discounts.append((min(1000, inv.total), d))
         self.at(t + 3600, self.finalize_and_collect, inv, sub)
 
@@ -444,8 +592,9 @@ class CustomerLife:
             self.pay_without_charge(t, inv)
             self.after_payment(t, inv, sub, True)
             return
-        inv.payments.append(m.InvoicePayment(id=self.id("inpay_", 24), invoice=inv.id, charge=None,
-                                             created=t, status="open"))
+        inv.payments.append(
+            m.InvoicePayment(id=self.id("inpay_", 24), invoice=inv.id, charge=None, created=t, status="open")
+        )
         self.attempt(t, inv, sub, 0)
 
     def attempt(self, t: int, inv: m.Invoice, sub: m.Subscription | None, n: int) -> None:
@@ -456,12 +605,24 @@ class CustomerLife:
         ok = self.chance(p_ok)
         payment = inv.payments[-1]
         pi = payment.charge.payment_intent if payment.charge else self.id("pi_", 24)
-        ch = m.Charge(id=self.id("ch_", 24), customer=c.id, currency=inv.currency, amount=inv.amount_due,
-                      created=t, payment_intent=pi, status="succeeded" if ok else "failed",
-                      description="Subscription update" if inv.billing_reason == "subscription_update"
-                      else "Subscription creation" if inv.billing_reason == "subscription_create"
-                      else "Subscription cycle" if inv.subscription else "Invoice payment",
-                      invoice=inv.id, failure_code=None if ok else "card_declined")
+        ch = m.Charge(
+            id=self.id("ch_", 24),
+            customer=c.id,
+            currency=inv.currency,
+            amount=inv.amount_due,
+            created=t,
+            payment_intent=pi,
+            status="succeeded" if ok else "failed",
+            description="Subscription update"
+            if inv.billing_reason == "subscription_update"
+            else "Subscription creation"
+            if inv.billing_reason == "subscription_create"
+            else "Subscription cycle"
+            if inv.subscription
+            else "Invoice payment",
+            invoice=inv.id,
+            failure_code=None if ok else "card_declined",
+        )
         payment.charge = ch
         self.record_charge(t, ch)
         before = self.rec.snapshot(t, sj.invoice, inv)
@@ -577,11 +738,22 @@ class CustomerLife:
         gross = item.price.unit_amount * item.quantity * frac * (100 - sub.percent_off) / 100
         amount = -round_half_away(gross) if credit else round_half_away(gross)
         label = self.w.rec.ctx.prices[item.price.id]["nickname"]
-        return m.Line(id=self.id("il_", 24), invoice="", amount=amount, currency=sub.currency,
-                      description=("Unused time on " if credit else "Remaining time on ") + label,
-                      period_start=t, period_end=pe, quantity=item.quantity, price=item.price, proration=True,
-                      discountable=False, subscription=sub.id, invoice_item=self.id("ii_", 24),
-                      percent_off=sub.percent_off)
+        return m.Line(
+            id=self.id("il_", 24),
+            invoice="",
+            amount=amount,
+            currency=sub.currency,
+            description=("Unused time on " if credit else "Remaining time on ") + label,
+            period_start=t,
+            period_end=pe,
+            quantity=item.quantity,
+            price=item.price,
+            proration=True,
+            discountable=False,
+            subscription=sub.id,
+            invoice_item=self.id("ii_", 24),
+            percent_off=sub.percent_off,
+        )
 
     def change_plan(self, t: int, sub: m.Subscription) -> None:
         """Upgrade, downgrade or change seats mid-period, prorated and invoiced at once."""
@@ -590,8 +762,7 @@ class CustomerLife:
         w, c = self.w, self.customer
         assert c is not None
         item = sub.live_items()[0]
-        key = next(k for (k, cur, ik), p in w.prices.items() if p.id == item.price.id)
-        ikey = next(ik for (k, cur, ik), p in w.prices.items() if p.id == item.price.id)
+        key, _, ikey = next(k for k, p in w.prices.items() if p.id == item.price.id)
         credit = self.proration_line(sub, item, t, credit=True)
         before = self.rec.snapshot(t, sj.subscription, sub)
         if key == "pro" and self.chance(0.6):
@@ -628,9 +799,18 @@ class CustomerLife:
         c = self.customer
         assert c is not None
         price = self.w.prices[("onboarding", c.currency, "one_time")]
-        line = m.Line(id=self.id("il_", 24), invoice="", amount=price.unit_amount, currency=c.currency,
-                      description="Onboarding", period_start=t, period_end=t, quantity=1, price=price,
-                      invoice_item=self.id("ii_", 24))
+        line = m.Line(
+            id=self.id("il_", 24),
+            invoice="",
+            amount=price.unit_amount,
+            currency=c.currency,
+            description="Onboarding",
+            period_start=t,
+            period_end=t,
+            quantity=1,
+            price=price,
+            invoice_item=self.id("ii_", 24),
+        )
         inv = self.new_invoice(t, None, "manual", [line])
         self.at(t + 3600, self.finalize_and_collect, inv, None)
 
@@ -642,8 +822,13 @@ class CustomerLife:
         if amount is None:
             amount = left if self.chance(0.6) else max(1, round_half_away(left * self.rng.uniform(0.2, 0.8)))
         amount = min(amount, left)
-        r = m.Refund(id=self.id("re_", 24), charge=ch, amount=amount, created=t,
-                     reason=self.rng.choice(["requested_by_customer", "duplicate", None]))
+        r = m.Refund(
+            id=self.id("re_", 24),
+            charge=ch,
+            amount=amount,
+            created=t,
+            reason=self.rng.choice(["requested_by_customer", "duplicate", None]),
+        )
         r.balance_transaction = self.balance_txn(t, -amount, ch.currency, "refund", r.id, fee=False).id
         self.w.refunds.append(r)
         before = self.rec.snapshot(t, sj.charge, ch)
@@ -658,9 +843,15 @@ class CustomerLife:
             return
         line = self.rng.choice(positive)
         amount = max(1, round_half_away((line.amount - line.discount_total) * self.rng.uniform(0.2, 1.0)))
-        cn = m.CreditNote(id=self.id("cn_", 24), invoice=inv, number=f"{inv.number}-CN-01", created=t,
-                          amount=amount, reason=self.rng.choice(["product_unsatisfactory", "order_change"]),
-                          lines=[(self.id("cnli_", 24), line, amount)])
+        cn = m.CreditNote(
+            id=self.id("cn_", 24),
+            invoice=inv,
+            number=f"{inv.number}-CN-01",
+            created=t,
+            amount=amount,
+            reason=self.rng.choice(["product_unsatisfactory", "order_change"]),
+            lines=[(self.id("cnli_", 24), line, amount)],
+        )
         charge = next((p.charge for p in inv.payments if p.status == "paid"), None)
         if charge is not None and self.chance(0.5) and charge.amount - charge.amount_refunded >= amount:
             cn.refund = self.refund_charge(t, charge, amount)
@@ -676,10 +867,16 @@ class CustomerLife:
     def open_dispute(self, t: int, ch: m.Charge) -> None:
         if ch.amount_refunded > 0:
             return
-        d = m.Dispute(id=self.id("dp_", 24), charge=ch, amount=ch.amount, created=t,
-                      reason=self.rng.choice(["fraudulent", "product_not_received", "subscription_canceled"]))
-        bt = self.balance_txn(t, -ch.amount, ch.currency, "adjustment", d.id, fee=False, category="dispute",
-                              extra_fee=1500)
+        d = m.Dispute(
+            id=self.id("dp_", 24),
+            charge=ch,
+            amount=ch.amount,
+            created=t,
+            reason=self.rng.choice(["fraudulent", "product_not_received", "subscription_canceled"]),
+        )
+        bt = self.balance_txn(
+            t, -ch.amount, ch.currency, "adjustment", d.id, fee=False, category="dispute", extra_fee=1500
+        )
         d.balance_transactions.append(bt.id)
         before = self.rec.snapshot(t, sj.charge, ch)
         ch.disputed = True
@@ -698,8 +895,9 @@ class CustomerLife:
         before = self.rec.snapshot(t, sj.dispute, d)
         d.status, d.closed_at = ("won" if self.chance(0.5) else "lost"), t
         if d.status == "won":
-            bt = self.balance_txn(t, d.amount, d.charge.currency, "adjustment", d.id, fee=False,
-                                  category="dispute_reversal")
+            bt = self.balance_txn(
+                t, d.amount, d.charge.currency, "adjustment", d.id, fee=False, category="dispute_reversal"
+            )
             d.balance_transactions.append(bt.id)
         self.rec.updated(t, "charge.dispute.closed", sj.dispute, d, before)
 
@@ -726,8 +924,12 @@ class CustomerLife:
     def person(self, distinct_id: str, email: str | None) -> dict[str, Any]:
         c = self.customer
         assert c is not None
-        return {"distinct_id": distinct_id, "person_id": hashed_id("", "person", self.w.seed, distinct_id, n=20),
-                "email": email, "company_id": c.metadata.get(GROUP_KEY)}
+        return {
+            "distinct_id": distinct_id,
+            "person_id": hashed_id("", "person", self.w.seed, distinct_id, n=20),
+            "email": email,
+            "company_id": c.metadata.get(GROUP_KEY),
+        }
 
 
 # ----------------------------------------------------------------------------------------------- payouts
@@ -756,10 +958,26 @@ def build_payouts(world: World, available: list[tuple[int, str, int]] | None = N
             if amount <= 0:
                 continue
             pid = rid(rng, "po_", 24)
-            bt = m.BalanceTransaction(id=rid(rng, "txn_", 24), amount=-amount, currency=cur, fee=0, created=t,
-                                      available_on=t, type="payout", reporting_category="payout", source=pid)
-            p = m.Payout(id=pid, amount=amount, currency=cur, created=t, arrival_date=t + 2 * DAY,
-                         balance_transaction=bt.id, status="in_transit")
+            bt = m.BalanceTransaction(
+                id=rid(rng, "txn_", 24),
+                amount=-amount,
+                currency=cur,
+                fee=0,
+                created=t,
+                available_on=t,
+                type="payout",
+                reporting_category="payout",
+                source=pid,
+            )
+            p = m.Payout(
+                id=pid,
+                amount=amount,
+                currency=cur,
+                created=t,
+                arrival_date=t + 2 * DAY,
+                balance_transaction=bt.id,
+                status="in_transit",
+            )
             world.balance_transactions.append(bt)
             world.payouts.append(p)
             world.rec.emit(t, "payout.created", sj.payout(p))

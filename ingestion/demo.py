@@ -60,8 +60,12 @@ def run(args: argparse.Namespace) -> int:
         from ingestion.pipeline import format_summary
         from ingestion.pipeline import run as run_pipeline
 
-        result = run_pipeline(api_key=info.get("api_key", "sk_test_fake"), api_base=server.base_url,
-                              duckdb_file=str(warehouse), fx_overrides=account_fx_overrides())
+        result = run_pipeline(
+            api_key=info.get("api_key", "sk_test_fake"),
+            api_base=server.base_url,
+            duckdb_file=str(warehouse),
+            fx_overrides=account_fx_overrides(),
+        )
         print(format_summary(result))
     if args.skip_dbt:
         return 0

@@ -26,21 +26,43 @@ pytestmark = pytest.mark.slow
 
 
 def dbt(warehouse: Path, *args: str) -> None:
-    env = {**os.environ, "DUCKDB_PATH": str(warehouse), "DBT_PROFILES_DIR": str(ROOT),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "DUCKDB_PATH": str(warehouse),
+        "DBT_PROFILES_DIR": str(ROOT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     exe = Path(sys.executable).with_name("dbt")
-    proc = subprocess.run([str(exe), *args, "--project-dir", str(ROOT), "--target-path",
-                           str(warehouse.parent / "target"), "--log-path", str(warehouse.parent / "logs")],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            str(exe),
+            *args,
+            "--project-dir",
+            str(ROOT),
+            "--target-path",
+            str(warehouse.parent / "target"),
+            "--log-path",
+            str(warehouse.parent / "logs"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
 
 
 def ingest(server: FakeStripeServer, warehouse: Path, rates_file: Path) -> None:
     from ingestion.pipeline import run
 
-    run(api_key="sk_test_fake", api_base=server.base_url, duckdb_file=str(warehouse),
-        pipelines_dir=str(warehouse.parent / "pipelines"), progress=False,
-        extra_exchange_rates=str(rates_file))
+    run(
+        api_key="sk_test_fake",
+        api_base=server.base_url,
+        duckdb_file=str(warehouse),
+        pipelines_dir=str(warehouse.parent / "pipelines"),
+        progress=False,
+        extra_exchange_rates=str(rates_file),
+    )
 
 
 def warehouse_revenue(warehouse: Path) -> dict[str, tuple[int, int]]:
@@ -66,8 +88,10 @@ def expected_revenue(truth: dict, mode: str) -> dict[str, tuple[int, int]]:
 
 
 def expected_mrr(truth: dict) -> dict[tuple[str, str], tuple[int, str]]:
-    return {(r["customer_id"], r["month"]): (r["mrr"], "unchanged" if r["movement"] == "flat" else r["movement"])
-            for r in truth["mrr"]}
+    return {
+        (r["customer_id"], r["month"]): (r["mrr"], "unchanged" if r["movement"] == "flat" else r["movement"])
+        for r in truth["mrr"]
+    }
 
 
 def assert_mrr_matches(warehouse: Path, truth: dict) -> None:
@@ -76,7 +100,7 @@ def assert_mrr_matches(warehouse: Path, truth: dict) -> None:
     want = expected_mrr(truth)
     diffs = {k: (got.get(k), want.get(k)) for k in set(got) | set(want) if got.get(k) != want.get(k)}
     by_month: dict[str, int] = defaultdict(int)
-    for (_, month) in diffs:
+    for _, month in diffs:
         by_month[month] += 1
     assert not diffs, f"{len(diffs)} customer-months differ (by month {dict(by_month)}): {list(diffs.items())[:8]}"
 

@@ -40,8 +40,9 @@ def test_sdk_check_catches_an_undeclared_field(small_account):
     invoice["lines"] = {**invoice["lines"], "data": [{**invoice["lines"]["data"][0], "made_up": 1}]}
     assert _norm(sdk_field_errors(invoice)) == ["invoice.lines.data[].made_up"]
     # a legacy-only field is not in the current SDK either
-    assert "invoice.subscription_details" in _norm(sdk_field_errors(render(invoice, LEGACY_VERSION,
-                                                                           small_account.render_context)))
+    assert "invoice.subscription_details" in _norm(
+        sdk_field_errors(render(invoice, LEGACY_VERSION, small_account.render_context))
+    )
 
 
 @pytest.mark.parametrize("era, version", [("current", CURRENT_VERSION), ("legacy", LEGACY_VERSION)])
@@ -187,8 +188,14 @@ def test_mrr_movements_bridge_every_customer_month(small_account):
         for row in customer_rows:
             assert row["previous_mrr"] == previous
             moves = movement_amounts(row["previous_mrr"], row["mrr"], row["movement"])
-            end = previous + moves["new"] + moves["reactivation"] + moves["expansion"] - moves["contraction"] \
+            end = (
+                previous
+                + moves["new"]
+                + moves["reactivation"]
+                + moves["expansion"]
+                - moves["contraction"]
                 - moves["churn"]
+            )
             assert end == row["mrr"]
             previous = row["mrr"]
 

@@ -9,15 +9,18 @@ import pytest
 from fake_stripe import revenue_rules as rr
 
 
-@pytest.mark.parametrize("start, end, months", [
-    (date(2024, 1, 1), date(2024, 1, 31), 1),
-    (date(2024, 1, 1), date(2024, 2, 15), 1),
-    (date(2024, 1, 1), date(2024, 2, 16), 2),
-    (date(2024, 1, 1), date(2024, 3, 31), 3),
-    (date(2024, 1, 1), date(2024, 12, 31), 12),
-    (date(2024, 12, 1), date(2025, 1, 31), 2),
-    (date(2021, 1, 1), date(2022, 12, 31), 24),
-])
+@pytest.mark.parametrize(
+    "start, end, months",
+    [
+        (date(2024, 1, 1), date(2024, 1, 31), 1),
+        (date(2024, 1, 1), date(2024, 2, 15), 1),
+        (date(2024, 1, 1), date(2024, 2, 16), 2),
+        (date(2024, 1, 1), date(2024, 3, 31), 3),
+        (date(2024, 1, 1), date(2024, 12, 31), 12),
+        (date(2024, 12, 1), date(2025, 1, 31), 2),
+        (date(2021, 1, 1), date(2022, 12, 31), 24),
+    ],
+)
 def test_reference_month_count_truth_table(start, end, months):
     assert rr.month_count(start, end) == months
 
@@ -31,8 +34,10 @@ def test_monthly_parts_are_anniversary_dated_and_exact():
 
 def test_day_vectors():
     # Monthly 31 USD starting 2019-01-15, period Jan 15 -> Feb 14: January 17.00, February 14.00
-    assert [(k, p) for k, _, p in rr.daily_parts(3100, date(2019, 1, 15), date(2019, 2, 15))] == \
-        [("2019-01", 1700), ("2019-02", 1400)]
+    assert [(k, p) for k, _, p in rr.daily_parts(3100, date(2019, 1, 15), date(2019, 2, 15))] == [
+        ("2019-01", 1700),
+        ("2019-02", 1400),
+    ]
     # Annual 365 USD from 2019-01-01: January 31.00, February 28.00, March 31.00, ...
     parts = rr.daily_parts(36500, date(2019, 1, 1), date(2020, 1, 1))
     assert [p for *_, p in parts][:3] == [3100, 2800, 3100]
@@ -53,8 +58,10 @@ def test_invoice_discount_allocation_skips_credits_and_non_discountable_lines():
     assert rr.allocate_invoice_discount(401, lines) == [100, 301, 0, 0]
 
 
-@pytest.mark.parametrize("currency, exponent", [("usd", 2), ("JPY", 0), ("KWD", 3), ("BHD", 3), ("ISK", 2),
-                                                ("UGX", 2), ("HUF", 2), ("XOF", 0)])
+@pytest.mark.parametrize(
+    "currency, exponent",
+    [("usd", 2), ("JPY", 0), ("KWD", 3), ("BHD", 3), ("ISK", 2), ("UGX", 2), ("HUF", 2), ("XOF", 0)],
+)
 def test_currency_exponents(currency, exponent):
     assert rr.exponent(currency) == exponent
 
