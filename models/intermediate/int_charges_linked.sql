@@ -3,16 +3,79 @@
     `charge.invoice` is set, or an invoice names it: current-shape `invoice.payments.data[].payment`
     (payment_intent, or charge), or the legacy `invoice.charge` / `invoice.payment_intent`.
     Unlinked succeeded charges are the invoiceless revenue (toggle include_invoiceless_charges).
+
+    Incremental by charge (S8): a build re-links the charges synced since the last build, the
+    charges an invoice synced since names, and the charges linked to such an invoice before.
 #}
+{{ config(
+    materialized='incremental',
+    unique_key=['source_label', 'charge_id'],
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook="{{ prune_rows_missing_from('select source_label, charge_id from ' ~ ref('stg_stripe__charges'),
+                                         ['source_label', 'charge_id']) }}"
+) }}
+{%- set since = incremental_watermark('inputs_synced_at') %}
 with
 
-charges as (
+all_charges as (
     select * from {{ ref('stg_stripe__charges') }}
 ),
 
 invoices as (
     select * from {{ ref('stg_stripe__invoices') }}
 ),
+
+{% if is_incremental() %}
+changed_invoices as (
+    select * from invoices where synced_at > {{ since }}
+),
+
+-- every payment reference of a changed invoice (the first payment, the legacy fields, the others)
+changed_invoice_references as (
+    select source_label, first_payment_charge_id as charge_id, first_payment_intent_id as payment_intent_id
+    from changed_invoices
+    union all
+    select source_label, charge_id, payment_intent_id from changed_invoices
+    union all
+    {{ json_extract_fields(
+        '(select source_label, ' ~ json_array_unnest('payments_json') ~ ' from changed_invoices where has_several_payments)',
+        'element', {
+            'charge_id': ['payment.charge.id', 'payment.charge'],
+            'payment_intent_id': ['payment.payment_intent.id', 'payment.payment_intent'],
+        }, keep=['source_label']) }}
+),
+
+charges_in_scope as (
+    select source_label, charge_id from all_charges where synced_at > {{ since }}
+    union
+    select source_label, charge_id from changed_invoice_references where charge_id is not null
+    union
+    select all_charges.source_label, all_charges.charge_id
+    from all_charges
+    inner join changed_invoice_references
+        on all_charges.source_label = changed_invoice_references.source_label
+        and all_charges.payment_intent_id = changed_invoice_references.payment_intent_id
+    union
+    select previous.source_label, previous.charge_id
+    from {{ this }} as previous
+    inner join changed_invoices
+        on previous.source_label = changed_invoices.source_label
+        and previous.invoice_id = changed_invoices.invoice_id
+),
+
+charges as (
+    select all_charges.*
+    from all_charges
+    inner join charges_in_scope
+        on all_charges.source_label = charges_in_scope.source_label
+        and all_charges.charge_id = charges_in_scope.charge_id
+),
+{% else %}
+charges as (
+    select * from all_charges
+),
+{% endif %}
 
 -- the first payment of every invoice is in staging; the others of the few invoices with several
 payment_elements as (
@@ -104,12 +167,17 @@ final as (
         charges.email,
         charges.metadata,
         charges.created_at,
-        charges.synced_at
+        charges.synced_at,
+        -- the latest sync of the charge and its invoice (the incremental watermark)
+        greatest(charges.synced_at, linked_invoices.synced_at) as inputs_synced_at
     from charges
     left join best_links
         on charges.source_label = best_links.source_label
         and charges.charge_id = best_links.charge_id
         and best_links.link_rank = 1
+    left join invoices as linked_invoices
+        on best_links.source_label = linked_invoices.source_label
+        and best_links.invoice_id = linked_invoices.invoice_id
 )
 
 select * from final

@@ -65,6 +65,10 @@ base as (
     where currency = '{{ var("base_currency") | upper }}'
 ),
 
+last_published as (
+    select currency, max(rate_date) as last_published_date from published group by currency
+),
+
 final as (
     select
         filled.rate_date,
@@ -73,10 +77,18 @@ final as (
         base.base_rate_per_eur,
         base.base_rate_per_eur / filled.rate_per_eur as fx_factor,
         filled.published_date,
-        filled.published_date <> filled.rate_date as is_carried_forward
+        filled.published_date <> filled.rate_date as is_carried_forward,
+        -- after the latest published rate of the currency or the base currency: an estimate that
+        -- changes when the ECB publishes (fct_revenue_items reconverts such rows every build)
+        filled.rate_date > least(currency_published.last_published_date, base_published.last_published_date)
+            as is_estimated
     from filled
     inner join base
         on base.rate_date = filled.rate_date
+    inner join last_published as currency_published
+        on currency_published.currency = filled.currency
+    inner join last_published as base_published
+        on base_published.currency = '{{ var("base_currency") | upper }}'
 )
 
 select * from final

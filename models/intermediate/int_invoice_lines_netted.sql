@@ -11,14 +11,27 @@
     the invoice-level discount is sum(total_discount_amounts) - sum(line discount_amounts) when
     positive, allocated over the discountable lines with amount > 0 in proportion to `amount`, by
     largest remainder in minor units (ties: lower line index in the invoice first).
+
+    Incremental by invoice (S8): a build recomputes every line of the invoices whose invoice, lines,
+    subscription or prices were synced since the last build (inputs_synced_at), replacing all rows
+    of those invoices; lines gone from staging are pruned.
 #}
+{{ config(
+    materialized='incremental',
+    unique_key=['source_label', 'invoice_id'],
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook="{{ prune_rows_missing_from('select source_label, line_id from ' ~ ref('stg_stripe__invoice_line_items'),
+                                         ['source_label', 'line_id']) }}"
+) }}
+{%- set since = incremental_watermark('inputs_synced_at') %}
 with
 
-lines as (
+all_lines as (
     select * from {{ ref('stg_stripe__invoice_line_items') }}
 ),
 
-invoices as (
+all_invoices as (
     select * from {{ ref('stg_stripe__invoices') }}
 ),
 
@@ -26,9 +39,67 @@ prices as (
     select * from {{ ref('stg_stripe__prices') }}
 ),
 
+subscriptions as (
+    select * from {{ ref('stg_stripe__subscriptions') }}
+),
+
 discounts as (
     select * from {{ ref('int_discounts_collected') }}
 ),
+
+{% if is_incremental() %}
+-- the invoices to recompute: anything they are computed from was synced since the last build
+changed_invoices as (
+    select source_label, invoice_id from all_invoices where synced_at > {{ since }}
+    union
+    select source_label, invoice_id from all_lines where synced_at > {{ since }}
+    union
+    select all_lines.source_label, all_lines.invoice_id
+    from all_lines
+    inner join prices
+        on all_lines.source_label = prices.source_label
+        and all_lines.price_id = prices.price_id
+    where prices.synced_at > {{ since }}
+    union
+    select all_invoices.source_label, all_invoices.invoice_id
+    from all_invoices
+    inner join subscriptions
+        on all_invoices.source_label = subscriptions.source_label
+        and all_invoices.subscription_id = subscriptions.subscription_id
+    where subscriptions.synced_at > {{ since }}
+    union
+    select all_lines.source_label, all_lines.invoice_id
+    from all_lines
+    inner join subscriptions
+        on all_lines.source_label = subscriptions.source_label
+        and all_lines.subscription_id = subscriptions.subscription_id
+    where subscriptions.synced_at > {{ since }}
+),
+
+lines as (
+    select all_lines.*
+    from all_lines
+    inner join changed_invoices
+        on all_lines.source_label = changed_invoices.source_label
+        and all_lines.invoice_id = changed_invoices.invoice_id
+),
+
+invoices as (
+    select all_invoices.*
+    from all_invoices
+    inner join changed_invoices
+        on all_invoices.source_label = changed_invoices.source_label
+        and all_invoices.invoice_id = changed_invoices.invoice_id
+),
+{% else %}
+lines as (
+    select * from all_lines
+),
+
+invoices as (
+    select * from all_invoices
+),
+{% endif %}
 
 invoice_lines as (
     select
@@ -290,7 +361,10 @@ final as (
         invoice_lines.description,
         invoice_lines.invoice_created_at,
         invoice_lines.invoice_paid_at,
-        greatest(invoice_lines.synced_at, invoice_lines.invoice_synced_at) as synced_at
+        greatest(invoice_lines.synced_at, invoice_lines.invoice_synced_at) as synced_at,
+        -- the latest sync of anything this row is computed from (the incremental watermark)
+        greatest(invoice_lines.synced_at, invoice_lines.invoice_synced_at, prices.synced_at,
+                 line_subscriptions.synced_at, invoice_subscriptions.synced_at) as inputs_synced_at
     from invoice_lines
     left join allocations
         on invoice_lines.source_label = allocations.source_label
@@ -305,6 +379,12 @@ final as (
     left join prices
         on invoice_lines.source_label = prices.source_label
         and invoice_lines.price_id = prices.price_id
+    left join subscriptions as line_subscriptions
+        on invoice_lines.source_label = line_subscriptions.source_label
+        and invoice_lines.subscription_id = line_subscriptions.subscription_id
+    left join subscriptions as invoice_subscriptions
+        on invoice_lines.source_label = invoice_subscriptions.source_label
+        and invoice_lines.invoice_subscription_id = invoice_subscriptions.subscription_id
     left join subscription_coupons
         on invoice_lines.source_label = subscription_coupons.source_label
         and coalesce(invoice_lines.subscription_id, invoice_lines.invoice_subscription_id) = subscription_coupons.subscription_id

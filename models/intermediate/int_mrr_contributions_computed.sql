@@ -11,7 +11,19 @@
     credit (-old), remaining time (+new). Nothing counts when the subscription has ended
     (ended_at <= T) or is trialing (T < trial_end). Customer and subscription MRR are the sums,
     never below 0 (fct_mrr_movements, revenue_analytics_mrr).
+
+    Incremental (S8): a build recomputes the lines whose netted row changed since the last build
+    (inputs_synced_at: the line, its invoice, price or subscription), in every month, and every line
+    from mrr_month_floor() on (the as-of month moves each build); the pre-hook first deletes those rows.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ mrr_contributions_delete_rebuilt() }}"
+) }}
+{%- set since = incremental_watermark('inputs_synced_at') %}
+{%- set month_floor = mrr_month_floor('select max(month_start) from ' ~ this ~ ' where is_as_of_month') %}
 with
 
 lines as (
@@ -20,6 +32,9 @@ lines as (
         and is_price_recurring
         and invoice_status in ('paid', 'open')
         and interval_months > 0
+        {% if is_incremental() -%}
+        and (inputs_synced_at > {{ since }} or period_end_at >= {{ month_floor }})
+        {%- endif %}
 ),
 
 months as (
@@ -40,6 +55,9 @@ covering as (
     inner join months
         on lines.period_start_at <= months.instant_at
         and months.instant_at < lines.period_end_at
+    {% if is_incremental() -%}
+    where lines.inputs_synced_at > {{ since }} or months.month_start >= {{ month_floor }}
+    {%- endif %}
 ),
 
 final as (
@@ -62,6 +80,7 @@ final as (
         covering.quantity,
         covering.percent_off,
         covering.interval_months,
+        covering.inputs_synced_at,
         case
             when subscriptions.ended_at <= covering.instant_at then 'ended'
             when covering.instant_at < subscriptions.trial_end_at then 'trialing'

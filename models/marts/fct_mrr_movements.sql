@@ -7,12 +7,48 @@
     the customer's last active subscription ended). One row per customer and month where the
     starting or ending MRR is positive, so
     starting + new + reactivation + expansion - contraction - churn = ending, exactly, every row.
+
+    Incremental (S8): a build recomputes every month of the customers with a line whose netted row
+    changed since the last build, and every customer from mrr_month_floor() on (the month before
+    reads its ending MRR and "positive before" from the rows kept); the pre-hook deletes those rows.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ mrr_movements_delete_rebuilt() }}"
+) }}
+-- depends_on: {{ ref('int_invoice_lines_netted') }}
+{%- set month_floor = mrr_movements_month_floor() %}
 with
 
+{% if is_incremental() %}
+changed_customers as (
+    {{ mrr_movements_changed_customers() }}
+),
+
+-- kept rows: was the customer's MRR positive in a month before the floor?
+positive_before_floor as (
+    select distinct source_label, customer_id
+    from {{ this }}
+    where month_start < {{ month_floor }}
+        and ending_mrr_minor > 0
+),
+
+contributions as (
+    select contributions.*, changed_customers.customer_id is not null as is_changed_customer
+    from {{ ref('int_mrr_contributions_computed') }} as contributions
+    left join changed_customers
+        on contributions.source_label = changed_customers.source_label
+        and contributions.customer_id = changed_customers.customer_id
+    where changed_customers.customer_id is not null
+        or contributions.month_start >= {{ add_months(month_floor, -1) }}
+),
+{% else %}
 contributions as (
     select * from {{ ref('int_mrr_contributions_computed') }}
 ),
+{% endif %}
 
 months as (
     select * from {{ ref('int_months_spanned') }}
@@ -35,7 +71,8 @@ subscription_mrr as (
         instant_date,
         currency,
         currency_exponent,
-        sum(mrr) as mrr
+        sum(mrr) as mrr,
+        max(inputs_synced_at) as synced_at
     from contributions
     group by source_label, customer_id, subscription_id, month_start, instant_date, currency, currency_exponent
 ),
@@ -50,7 +87,8 @@ customer_currency_mrr as (
         currency_exponent,
         -- a credit never makes MRR negative
         greatest(sum(mrr), 0) as mrr,
-        count(case when mrr > 0 then 1 end) as subscriptions
+        count(case when mrr > 0 then 1 end) as subscriptions,
+        max(synced_at) as synced_at
     from subscription_mrr
     group by source_label, customer_id, month_start, instant_date, currency, currency_exponent
 ),
@@ -64,6 +102,7 @@ customer_mrr as (
                              'customer_currency_mrr.currency_exponent', 'exchange_rates.fx_factor',
                              'base_exponents.exponent') }}) as mrr,
         sum(customer_currency_mrr.subscriptions) as subscriptions,
+        max(customer_currency_mrr.synced_at) as synced_at,
         max(base_exponents.exponent) as base_exponent
     from customer_currency_mrr
     cross join (
@@ -97,11 +136,18 @@ bridged as (
         case when previous.customer_id is null then 0 else previous.mrr end as starting_mrr,
         case when current_month.customer_id is null then 0 else current_month.mrr end as ending_mrr,
         coalesce(current_month.subscriptions, 0) as active_subscriptions,
+        greatest(current_month.synced_at, previous.synced_at) as synced_at,
         coalesce(max(case when coalesce(current_month.mrr, 0) > 0 then 1 else 0 end) over (
             partition by candidate_months.source_label, candidate_months.customer_id
             order by candidate_months.month_start
             rows between unbounded preceding and 1 preceding
-        ), 0) = 1 as was_positive_before
+        ), 0) = 1
+        {%- if is_incremental() %}
+            or positive_before_floor.customer_id is not null
+        {%- endif %} as was_positive_before
+        {%- if is_incremental() %},
+        changed_customers.customer_id is not null as is_changed_customer
+        {%- endif %}
     from candidate_months
     left join customer_mrr as current_month
         on candidate_months.source_label = current_month.source_label
@@ -111,6 +157,14 @@ bridged as (
         on candidate_months.source_label = previous.source_label
         and candidate_months.customer_id = previous.customer_id
         and {{ add_months('candidate_months.month_start', -1) }} = previous.month_start
+    {% if is_incremental() -%}
+    left join positive_before_floor
+        on candidate_months.source_label = positive_before_floor.source_label
+        and candidate_months.customer_id = positive_before_floor.customer_id
+    left join changed_customers
+        on candidate_months.source_label = changed_customers.source_label
+        and candidate_months.customer_id = changed_customers.customer_id
+    {%- endif %}
 ),
 
 classified as (
@@ -167,9 +221,14 @@ final as (
         {{ minor_to_major('reactivation_mrr', 'base.exponent') }} as reactivation_mrr,
         {{ minor_to_major('ending_mrr', 'base.exponent') }} as ending_mrr,
         {{ minor_to_major('12 * ending_mrr', 'base.exponent') }} as ending_arr,
-        cast(active_subscriptions as bigint) as active_subscriptions
+        cast(active_subscriptions as bigint) as active_subscriptions,
+        synced_at
     from classified
     cross join base
+    {% if is_incremental() -%}
+    -- the month before the floor was read only for its ending MRR: its kept row stays
+    where classified.is_changed_customer or classified.month_start >= {{ month_floor }}
+    {%- endif %}
 )
 
 select * from final

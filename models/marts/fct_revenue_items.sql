@@ -8,12 +8,31 @@
     clamped to 0, is_recurring per invoice, three-decimal currencies divided by 100, each monthly
     part = the converted line / number of parts (not summing exactly), currency_aware_amount = the
     whole line on every part, and no refunds, credit notes or disputes.
+
+    Incremental (S8): a build rebuilds the rows of invoice lines and charges synced since the last
+    build (synced_at), every refund / credit note / dispute row (few), and the rows converted at an
+    estimated rate (dated after the currency's latest published rate); everything when the settings
+    in build_settings changed. The pre-hook first deletes those rows.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ revenue_items_delete_rebuilt() }}"
+) }}
 {%- set parity = var('reference_parity', false) %}
+{%- set scope = revenue_items_rebuild_scope() %}
 with
 
 deferred_parts as (
     select * from {{ ref('int_invoice_lines_deferred') }}
+    {% if scope.incremental -%}
+    -- narrowed before the join with the lines; the exact scope is applied after it
+    where {{ revenue_items_fx_rebuilt(scope, none, 'recognized_on') }}
+        or line_id in (
+            select line_id from {{ ref('int_invoice_lines_netted') }} where inputs_synced_at > {{ scope.since }}
+        )
+    {%- endif %}
 ),
 
 invoice_lines as (
@@ -41,11 +60,16 @@ deferred_lines as (
         invoice_lines.currency,
         invoice_lines.currency_exponent,
         invoice_lines.invoice_created_at,
-        coalesce(invoice_lines.invoice_paid_at, invoice_lines.invoice_created_at) as billed_at
+        coalesce(invoice_lines.invoice_paid_at, invoice_lines.invoice_created_at) as billed_at,
+        invoice_lines.inputs_synced_at as synced_at
     from deferred_parts
     inner join invoice_lines
         on deferred_parts.source_label = invoice_lines.source_label
         and deferred_parts.line_id = invoice_lines.line_id
+    {% if scope.incremental -%}
+    where invoice_lines.inputs_synced_at > {{ scope.since }}
+        or {{ revenue_items_fx_rebuilt(scope, 'invoice_lines.currency', 'deferred_parts.recognized_on') }}
+    {%- endif %}
 ),
 
 charges as (
@@ -86,7 +110,9 @@ rows_unioned as (
         {% if parity %}greatest(line_amount, 0){% else %}amount{% endif %} as original_amount,
         {% if parity %}greatest(line_amount, 0){% else %}line_amount{% endif %} as line_amount,
         part_index,
-        part_count
+        part_count,
+        '{{ var("deferral") }}' as deferral_mode,
+        synced_at
     from deferred_lines
 
     {% if var('include_invoiceless_charges') %}
@@ -113,10 +139,16 @@ rows_unioned as (
         amount_captured as original_amount,
         amount_captured as line_amount,
         0 as part_index,
-        1 as part_count
+        1 as part_count,
+        cast(null as {{ dbt.type_string() }}) as deferral_mode,
+        inputs_synced_at as synced_at
     from charges
     where is_succeeded
         and is_invoiceless
+        {% if scope.incremental -%}
+        and (inputs_synced_at > {{ scope.since }}
+            or {{ revenue_items_fx_rebuilt(scope, 'currency', 'cast(created_at as date)') }})
+        {%- endif %}
     {% endif %}
 
     {% if not parity %}
@@ -143,7 +175,9 @@ rows_unioned as (
         amount as original_amount,
         amount as line_amount,
         0 as part_index,
-        1 as part_count
+        1 as part_count,
+        cast(null as {{ dbt.type_string() }}) as deferral_mode,
+        cast(null as timestamp with time zone) as synced_at
     from adjustments
     {% endif %}
 ),
@@ -153,6 +187,7 @@ converted as (
         rows_unioned.*,
         base_exponents.exponent as base_exponent,
         exchange_rates.fx_factor,
+        exchange_rates.is_estimated as is_fx_estimated,
         {% if parity -%}
         -- the reference divides three-decimal currencies by 100
         cast(power(10, least(rows_unioned.currency_exponent, 2)) as bigint) as currency_aware_divider,
@@ -211,7 +246,11 @@ final as (
         cast(base_amount_exact / power(10, base_exponent) as {{ money_type() }}) as amount
         {%- else -%}
         {{ minor_to_major(round_half_away('base_amount_exact'), 'base_exponent') }} as amount
-        {%- endif %}
+        {%- endif %},
+        coalesce(is_fx_estimated, true) as is_fx_estimated,
+        deferral_mode,
+        synced_at,
+        '{{ revenue_items_build_settings() }}' as build_settings
     from converted
 )
 

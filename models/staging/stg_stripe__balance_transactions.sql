@@ -1,7 +1,19 @@
+{#
+    Incremental like invoices, lines and charges (S1): about one balance transaction per charge,
+    read by several data tests; later builds parse only the raw rows synced since. A change of this
+    model's logic needs `--full-refresh`.
+#}
+{{ config(
+    materialized='incremental',
+    unique_key=['source_label', 'balance_transaction_id'],
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook="{{ stripe_prune_missing('balance_transaction', 'balance_transaction_id') }}"
+) }}
 with
 
 source as (
-    {{ stripe_source('balance_transaction') }}
+    {{ stripe_source('balance_transaction', incremental_since='synced_at') }}
 ),
 
 currency_exponents as (

@@ -21,7 +21,11 @@ COMPARED = [
     "staging.stg_stripe__invoices",
     "staging.stg_stripe__invoice_line_items",
     "staging.stg_stripe__charges",
+    "staging.stg_stripe__balance_transactions",
+    "intermediate.int_invoice_lines_netted",
+    "intermediate.int_charges_linked",
     "intermediate.int_invoice_lines_deferred",
+    "intermediate.int_mrr_contributions_computed",
     "revenue_analytics.fct_revenue_items",
     "revenue_analytics.fct_mrr_movements",
     "revenue_analytics.fct_revenue_monthly",
@@ -53,6 +57,26 @@ def _changes() -> RawAccount:
         )
         acc.add("invoice", inv, shape)
         acc.add("invoice_line_item", dict(line, created=inv["created"]), shape, parent_id=iid)
+    # A's annual subscription is canceled in April (only the subscription changes: its invoice line's
+    # MRR must end through the subscription, not through a changed invoice)
+    annual = so.price("price_annual", "prod_annual", 120000, "usd", LEGACY, ts("2018-06-01"), "year")
+    start, end = ts("2024-01-01"), ts("2025-01-01")
+    item = so.subscription_item("si_A", "sub_A", annual, 1, CURRENT, start, (start, end))
+    acc.add(
+        "subscription",
+        so.subscription(
+            "sub_A",
+            "cus_A",
+            CURRENT,
+            created=start,
+            items=[item],
+            status="canceled",
+            period=(start, end),
+            ended_at=ts("2024-04-15"),
+            canceled_at=ts("2024-04-15"),
+        ),
+        CURRENT,
+    )
     acc.add(
         "charge",
         so.charge(
@@ -92,6 +116,10 @@ def test_incremental_build_equals_full_refresh(
             ).fetchone()[0]
             assert (only_incremental, only_full) == (0, 0), table
         # the changes did arrive
+        assert con.execute(
+            """select movement, churned_mrr_minor from revenue_analytics.fct_mrr_movements
+               where customer_id = 'cus_A' and month_start = date '2024-04-01'"""
+        ).fetchall() == [("churn", 10000)]
         assert con.execute(
             "select count(*) from staging.stg_stripe__invoices where invoice_id = 'in_Tvoid'"
         ).fetchone() == (0,)

@@ -33,7 +33,7 @@ TAMPERING = {
         "update stripe_raw.refund set data = json_merge_patch(data, '{\"amount\": 900}') where id = 're_D1'"
     ],
     "balance_transaction_net": [
-        "update stripe_raw.balance_transaction set data = json_merge_patch(data, '{\"net\": 1}') where id = 'txn_D1'"
+        "update staging.stg_stripe__balance_transactions set net = 1 where balance_transaction_id = 'txn_D1'"
     ],
     "mrr_bridge": [
         "update revenue_analytics.fct_mrr_movements set ending_mrr_minor = ending_mrr_minor + 1 "

@@ -1,0 +1,198 @@
+{#
+    Incremental helpers (DECISIONS.md S8).
+
+    incremental_watermark(column): the latest `column` (a timestamp with time zone) in this model's
+    table, as a SQL literal, read once when the model is compiled for its run, so neither the
+    incremental delete nor a hook can move it; '-infinity' on a first or full-refresh build. A
+    literal rather than a scalar subquery lets DuckDB skip older row groups by their zone maps.
+#}
+{% macro incremental_watermark(column) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set result = run_query(
+            "select strftime(max(" ~ column ~ ") at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') from " ~ this) -%}
+        {%- set latest = result.rows[0][0] -%}
+        {%- if latest is not none -%}
+            {{ return("cast('" ~ latest ~ "+00' as " ~ dbt.type_timestamp() ~ " with time zone)") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return("cast('-infinity' as " ~ dbt.type_timestamp() ~ " with time zone)") }}
+{%- endmacro %}
+
+
+{#
+    prune_rows_missing_from(upstream_sql, keys): post-hook SQL that deletes this table's rows whose
+    `keys` are no longer in `upstream_sql` (a select of those key columns). For tables that hold
+    exactly one row per upstream key after their incremental insert, equal row counts mean there is
+    nothing to prune, so the anti-join over every key runs only when the counts differ.
+#}
+{% macro prune_rows_missing_from(upstream_sql, keys) -%}
+    {%- if execute -%}
+        {%- set counts = run_query("select (select count(*) from " ~ this ~ "), (select count(*) from ("
+                                   ~ upstream_sql ~ ") as upstream)") -%}
+        {%- if counts.rows[0][0] == counts.rows[0][1] -%}
+            {{ return("select 'nothing to prune' as prune_rows_missing_from") }}
+        {%- endif -%}
+    {%- endif -%}
+    delete from {{ this }}
+    where not exists (
+        select 1
+        from ({{ upstream_sql }}) as upstream
+        where {% for key in keys %}upstream.{{ key }} = {{ this }}.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
+    )
+{%- endmacro %}
+
+
+{#
+    mrr_month_floor(previous_as_of_month_sql): the first month an incremental MRR build recomputes
+    for every customer, as a SQL date literal: one month before the earlier of the as-of month of
+    the previous build (`previous_as_of_month_sql`, read from this table) and of this build (the
+    as-of instant moves every build, so that month changes for everyone; the month before it is
+    redone too, for a month-end exchange rate published after the previous build). Earlier months
+    are recomputed only for what changed.
+#}
+{% macro mrr_month_floor(previous_as_of_month_sql) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set result = run_query(
+            "select strftime(least((" ~ previous_as_of_month_sql ~ "), (select max(month_start) from "
+            ~ ref('int_months_spanned') ~ " where is_as_of_month)) - interval 1 month, '%Y-%m-%d')") -%}
+        {%- set floor = result.rows[0][0] -%}
+        {%- if floor is not none -%}
+            {{ return("cast('" ~ floor ~ "' as date)") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return("cast('0001-01-01' as date)") }}
+{%- endmacro %}
+
+
+{# Pre-hook of int_mrr_contributions_computed: the rows its incremental build recomputes. #}
+{% macro mrr_contributions_delete_rebuilt() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where month_start >= {{ mrr_month_floor('select max(month_start) from ' ~ this ~ ' where is_as_of_month') }}
+            or exists (
+                select 1
+                from {{ ref('int_invoice_lines_netted') }} as lines
+                where lines.inputs_synced_at > {{ incremental_watermark('inputs_synced_at') }}
+                    and lines.source_label = {{ this }}.source_label
+                    and lines.line_id = {{ this }}.line_id
+            )
+    {%- else -%}
+        select 'first build: nothing to delete' as mrr_contributions_delete_rebuilt
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    The floor month of fct_mrr_movements (mrr_month_floor), or the beginning of time when
+    var('base_currency') changed since the rows were built (every amount changes then).
+#}
+{% macro mrr_movements_month_floor() -%}
+    {%- if execute and is_incremental() -%}
+        {%- set other_base = run_query("select count(*) from (select 1 from " ~ this ~ " where currency <> '"
+                                       ~ var('base_currency') | upper ~ "' limit 1)") -%}
+        {%- if other_base.rows[0][0] > 0 -%}
+            {{ return("cast('0001-01-01' as date)") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(mrr_month_floor('select max(month_start) from ' ~ this)) }}
+{%- endmacro %}
+
+
+{# The customers whose MRR an incremental build of fct_mrr_movements recomputes in every month. #}
+{% macro mrr_movements_changed_customers() -%}
+    select distinct source_label, customer_id
+    from {{ ref('int_invoice_lines_netted') }}
+    where inputs_synced_at > {{ incremental_watermark('synced_at') }}
+        and customer_id is not null
+{%- endmacro %}
+
+
+{# Pre-hook of fct_mrr_movements: the rows its incremental build recomputes. #}
+{% macro mrr_movements_delete_rebuilt() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where month_start >= {{ mrr_movements_month_floor() }}
+            or exists (
+                select 1
+                from ({{ mrr_movements_changed_customers() }}) as changed_customers
+                where changed_customers.source_label = {{ this }}.source_label
+                    and changed_customers.customer_id = {{ this }}.customer_id
+            )
+    {%- else -%}
+        select 'first build: nothing to delete' as mrr_movements_delete_rebuilt
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# The var settings fct_revenue_items rows depend on as a whole; a change rebuilds every row. #}
+{% macro revenue_items_build_settings() -%}
+    deferral={{ var('deferral') }};reference_parity={{ var('reference_parity', false) }};include_invoiceless_charges={{ var('include_invoiceless_charges') }};base_currency={{ var('base_currency') | upper }}
+{%- endmacro %}
+
+
+{#
+    What an incremental build of fct_revenue_items rebuilds, read from its table before anything is
+    deleted: `since`, the watermark of the lines and charges; `fx_floors`, per currency, the first
+    date converted at an estimated (or missing) rate. `incremental` is false on a first build and
+    when the build settings changed (then everything is rebuilt).
+#}
+{% macro revenue_items_rebuild_scope() -%}
+    {%- set scope = {'incremental': false, 'since': none, 'fx_floors': {}} -%}
+    {%- if execute and is_incremental() -%}
+        {%- set changed = run_query("select count(*) from (select 1 from " ~ this ~ " where build_settings <> '"
+                                    ~ revenue_items_build_settings() ~ "' limit 1)") -%}
+        {%- if changed.rows[0][0] == 0 -%}
+            {%- do scope.update({'incremental': true, 'since': incremental_watermark('synced_at')}) -%}
+            {%- set floors = run_query("select original_currency, strftime(min(cast(recognized_at as date)), '%Y-%m-%d') from "
+                                       ~ this ~ " where is_fx_estimated group by original_currency") -%}
+            {%- for row in floors.rows -%}
+                {%- do scope.fx_floors.update({row[0]: row[1]}) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(scope) }}
+{%- endmacro %}
+
+
+{#
+    True for a row dated on or after its currency's estimated-rate floor (revenue_items_rebuild_scope);
+    without a currency expression, on or after the earliest floor of any currency.
+#}
+{% macro revenue_items_fx_rebuilt(scope, currency_expr, date_expr) -%}
+    {%- if scope.fx_floors and currency_expr is none -%}
+        {{ date_expr }} >= cast('{{ scope.fx_floors.values() | min }}' as date)
+    {%- elif scope.fx_floors -%}
+        coalesce({{ date_expr }} >= case {{ currency_expr }}
+            {%- for currency, floor in scope.fx_floors.items() %}
+            when '{{ currency }}' then cast('{{ floor }}' as date)
+            {%- endfor %}
+        end, false)
+    {%- else -%}
+        false
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# Pre-hook of fct_revenue_items: the rows its incremental build rebuilds (all of them when settings changed). #}
+{% macro revenue_items_delete_rebuilt() -%}
+    {%- if is_incremental() -%}
+        {%- set scope = revenue_items_rebuild_scope() -%}
+        delete from {{ this }}
+        {%- if scope.incremental %}
+        where revenue_type not in ('invoice_line', 'charge')
+            or {{ revenue_items_fx_rebuilt(scope, 'original_currency', 'cast(recognized_at as date)') }}
+            or (revenue_type = 'invoice_line' and exists (
+                select 1 from {{ ref('int_invoice_lines_netted') }} as lines
+                where lines.inputs_synced_at > {{ scope.since }}
+                    and lines.source_label = {{ this }}.source_label
+                    and lines.line_id = {{ this }}.invoice_item_id))
+            or (revenue_type = 'charge' and exists (
+                select 1 from {{ ref('int_charges_linked') }} as charges
+                where charges.inputs_synced_at > {{ scope.since }}
+                    and charges.source_label = {{ this }}.source_label
+                    and charges.charge_id = {{ this }}.charge_id))
+        {%- endif %}
+    {%- else -%}
+        select 'first build: nothing to delete' as revenue_items_delete_rebuilt
+    {%- endif -%}
+{%- endmacro %}
