@@ -58,12 +58,17 @@ def dbt_build(warehouse: Path, target: Path) -> tuple[float, int]:
 
 
 def restamp(warehouse: Path, n: int) -> None:
+    """n invoices and their lines re-synced the way dlt's merge writes them: deleted and inserted again
+    with a new `synced_at` (so they sit together at the end of the table, as after a real run)."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f"create temp table changed as select id from stripe_raw.invoice using sample {n} rows")
-        con.execute("update stripe_raw.invoice set synced_at = now() where id in (select id from changed)")
-        con.execute(
-            "update stripe_raw.invoice_line_item set synced_at = now() where parent_id in (select id from changed)"
-        )
+        for table, key in (("invoice", "id"), ("invoice_line_item", "parent_id")):
+            con.execute(
+                f"create temp table fresh_{table} as select * replace (now() as synced_at) "
+                f"from stripe_raw.{table} where {key} in (select id from changed)"
+            )
+            con.execute(f"delete from stripe_raw.{table} where {key} in (select id from changed)")
+            con.execute(f"insert into stripe_raw.{table} select * from fresh_{table}")
 
 
 def main(argv: list[str] | None = None) -> None:

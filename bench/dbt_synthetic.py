@@ -582,9 +582,7 @@ def generate(path: Path, invoices: int, seed: int = 7) -> dict[str, int]:
             [(day, "USD", 1.1), (day, "GBP", 0.85), (day, "JPY", 120.0)],
         )
     # the ECB publishes no KWD rate: a real set-up supplies one (DECISIONS.md I8), as the fake account does
-    con.execute(
-        "insert into reference.exchange_rate select distinct date, 'KWD', 0.335 from reference.exchange_rate"
-    )
+    con.execute("insert into reference.exchange_rate select distinct date, 'KWD', 0.335 from reference.exchange_rate")
     con.close()
     return counts
 

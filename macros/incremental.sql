@@ -196,3 +196,21 @@
         select 'first build: nothing to delete' as revenue_items_delete_rebuilt
     {%- endif -%}
 {%- endmacro %}
+
+
+{# Pre-hook of int_subscription_states_monthly: the rows its incremental build recomputes. #}
+{% macro subscription_states_delete_rebuilt() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where month_start >= {{ mrr_month_floor('select max(month_start) from ' ~ this) }}
+            or exists (
+                select 1
+                from {{ ref('stg_stripe__subscriptions') }} as subscriptions
+                where subscriptions.synced_at > {{ incremental_watermark('synced_at') }}
+                    and subscriptions.source_label = {{ this }}.source_label
+                    and subscriptions.subscription_id = {{ this }}.subscription_id
+            )
+    {%- else -%}
+        select 'first build: nothing to delete' as subscription_states_delete_rebuilt
+    {%- endif -%}
+{%- endmacro %}

@@ -112,6 +112,10 @@ links as (
         case when invoice_status = 'paid' then 1 else 2 end as paid_priority
     from invoice_payments
     where charge_id is not null
+        {%- if is_incremental() %}
+        and exists (select 1 from charges where charges.source_label = invoice_payments.source_label
+                                              and charges.charge_id = invoice_payments.charge_id)
+        {%- endif %}
     union all
     select charges.source_label, charges.charge_id, invoice_payments.invoice_id, 'invoice.payments' as link_source,
         2 as link_priority, case when invoice_payments.invoice_status = 'paid' then 1 else 2 end as paid_priority
@@ -124,6 +128,10 @@ links as (
         case when status = 'paid' then 1 else 2 end as paid_priority
     from invoices
     where charge_id is not null
+        {%- if is_incremental() %}
+        and exists (select 1 from charges where charges.source_label = invoices.source_label
+                                              and charges.charge_id = invoices.charge_id)
+        {%- endif %}
     union all
     select charges.source_label, charges.charge_id, invoices.invoice_id, 'invoice.payment_intent' as link_source,
         3 as link_priority, case when invoices.status = 'paid' then 1 else 2 end as paid_priority

@@ -35,13 +35,6 @@ invoice_lines as (
 ),
 
 -- the product of a single-product invoice, to attribute its adjustments
-invoice_products as (
-    select source_label, invoice_id, min(product_id) as product_id
-    from invoice_lines
-    group by source_label, invoice_id
-    having count(distinct product_id) = 1
-),
-
 refund_rows as (
     select
         refunds.source_label,
@@ -116,6 +109,17 @@ adjustments as (
     select * from credit_note_rows
     union all
     select * from dispute_rows
+),
+
+-- the product of an adjusted invoice whose lines are all of one product (only those invoices: few)
+invoice_products as (
+    select invoice_lines.source_label, invoice_lines.invoice_id, min(invoice_lines.product_id) as product_id
+    from invoice_lines
+    inner join (select distinct source_label, invoice_id from adjustments) as adjusted
+        on invoice_lines.source_label = adjusted.source_label
+        and invoice_lines.invoice_id = adjusted.invoice_id
+    group by invoice_lines.source_label, invoice_lines.invoice_id
+    having count(distinct invoice_lines.product_id) = 1
 ),
 
 final as (

@@ -3,7 +3,13 @@
     cohort, coupon and recurring/one-off: gross (deferred invoice lines + invoiceless charges) and
     net (gross + refunds + credit notes + lost disputes, R8). Months are those of each row's date
     (future months hold revenue already billed and scheduled).
+
+    Sums run over integer minor units and convert once per row at the end (exactly the sum of the
+    rows' major amounts, faster than summing decimals), except in parity mode, where the reference's
+    per-row amounts are not whole minor units.
 #}
+{%- set parity = var('reference_parity', false) %}
+{%- set summed = 'amount' if parity else 'amount_minor' %}
 with
 
 items as (
@@ -54,11 +60,11 @@ aggregated as (
         coupon_id,
         max(coupon) as coupon,
         is_recurring,
-        sum(case when is_gross then amount else 0 end) as gross_revenue,
-        sum(case when revenue_type = 'refund' then amount else 0 end) as refunds,
-        sum(case when revenue_type = 'credit_note' then amount else 0 end) as credit_notes,
-        sum(case when revenue_type = 'dispute' then amount else 0 end) as lost_disputes,
-        sum(amount) as net_revenue,
+        sum(case when is_gross then {{ summed }} else 0 end) as gross_revenue,
+        sum(case when revenue_type = 'refund' then {{ summed }} else 0 end) as refunds,
+        sum(case when revenue_type = 'credit_note' then {{ summed }} else 0 end) as credit_notes,
+        sum(case when revenue_type = 'dispute' then {{ summed }} else 0 end) as lost_disputes,
+        sum({{ summed }}) as net_revenue,
         sum(case when is_gross then amount_minor else 0 end) as gross_revenue_minor,
         sum(amount_minor) as net_revenue_minor,
         count(distinct customer_id) as customers,
@@ -83,16 +89,21 @@ final as (
         coupon,
         is_recurring,
         '{{ var("base_currency") | upper }}' as currency,
-        cast(gross_revenue as {{ money_type() }}) as gross_revenue,
-        cast(refunds as {{ money_type() }}) as refunds,
-        cast(credit_notes as {{ money_type() }}) as credit_notes,
-        cast(lost_disputes as {{ money_type() }}) as lost_disputes,
-        cast(net_revenue as {{ money_type() }}) as net_revenue,
+        {%- for column in ['gross_revenue', 'refunds', 'credit_notes', 'lost_disputes', 'net_revenue'] %}
+        {% if parity -%}
+        cast({{ column }} as {{ money_type() }}) as {{ column }},
+        {%- else -%}
+        {{ minor_to_major(column, 'base.exponent') }} as {{ column }},
+        {%- endif %}
+        {%- endfor %}
         cast(gross_revenue_minor as bigint) as gross_revenue_minor,
         cast(net_revenue_minor as bigint) as net_revenue_minor,
         cast(customers as bigint) as customers,
         cast(revenue_items as bigint) as revenue_items
     from aggregated
+    cross join (
+        select exponent from {{ ref('currency_exponents') }} where currency = '{{ var("base_currency") | upper }}'
+    ) as base
 )
 
 select * from final

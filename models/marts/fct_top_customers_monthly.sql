@@ -1,7 +1,10 @@
 {#
     The top customers of each month by net recognised revenue (base currency), rank 1 first,
-    var('top_customers_per_month') of them (default 10; ties broken by customer id).
+    var('top_customers_per_month') of them (default 10; ties broken by customer id). Sums in integer
+    minor units outside parity mode (as fct_revenue_monthly).
 #}
+{%- set parity = var('reference_parity', false) %}
+{%- set summed = 'amount' if parity else 'amount_minor' %}
 with
 
 items as (
@@ -18,8 +21,8 @@ customer_months as (
         {{ month_start('recognized_at') }} as month_start,
         source_label,
         customer_id,
-        sum(case when is_gross then amount else 0 end) as gross_revenue,
-        sum(amount) as net_revenue
+        sum(case when is_gross then {{ summed }} else 0 end) as gross_revenue,
+        sum({{ summed }}) as net_revenue
     from items
     group by 1, 2, 3
 ),
@@ -43,9 +46,17 @@ final as (
         customers.email as customer_email,
         customers.country as customer_country,
         '{{ var("base_currency") | upper }}' as currency,
-        cast(ranked.gross_revenue as {{ money_type() }}) as gross_revenue,
-        cast(ranked.net_revenue as {{ money_type() }}) as net_revenue
+        {%- for column in ['gross_revenue', 'net_revenue'] %}
+        {% if parity -%}
+        cast(ranked.{{ column }} as {{ money_type() }}) as {{ column }}
+        {%- else -%}
+        {{ minor_to_major('ranked.' ~ column, 'base.exponent') }} as {{ column }}
+        {%- endif %}{{ ',' if not loop.last }}
+        {%- endfor %}
     from ranked
+    cross join (
+        select exponent from {{ ref('currency_exponents') }} where currency = '{{ var("base_currency") | upper }}'
+    ) as base
     left join customers
         on ranked.source_label = customers.source_label
         and ranked.customer_id = customers.customer_id

@@ -1,3 +1,8 @@
+{#
+    A table, not a view (S1): read by several models and tests in every build; parsing its JSON once
+    per build is cheaper than once per reader.
+#}
+{{ config(materialized='table') }}
 with
 
 source as (

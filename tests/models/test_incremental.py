@@ -26,6 +26,7 @@ COMPARED = [
     "intermediate.int_charges_linked",
     "intermediate.int_invoice_lines_deferred",
     "intermediate.int_mrr_contributions_computed",
+    "intermediate.int_subscription_states_monthly",
     "revenue_analytics.fct_revenue_items",
     "revenue_analytics.fct_mrr_movements",
     "revenue_analytics.fct_revenue_monthly",

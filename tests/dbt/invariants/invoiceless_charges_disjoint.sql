@@ -17,16 +17,25 @@ invoices as (
     select * from {{ ref('stg_stripe__invoices') }}
 ),
 
+-- the first payment of each invoice is parsed in staging; the JSON is unnested only for the few
+-- invoices with several
 payments as (
+    select source_label, invoice_id, first_payment_intent_id as payment_intent_id,
+        first_payment_charge_id as charge_id
+    from invoices
+    where first_payment_intent_id is not null or first_payment_charge_id is not null
+    union all
     select
         source_label,
         invoice_id,
-        {{ json_extract_text('element', 'payment.payment_intent') }} as payment_intent_id,
-        {{ json_extract_text('element', 'payment.charge') }} as charge_id
+        coalesce({{ json_extract_text('element', 'payment.payment_intent.id') }},
+                 {{ json_extract_text('element', 'payment.payment_intent') }}) as payment_intent_id,
+        coalesce({{ json_extract_text('element', 'payment.charge.id') }},
+                 {{ json_extract_text('element', 'payment.charge') }}) as charge_id
     from (
         select source_label, invoice_id, {{ json_array_unnest('payments_json') }}
         from invoices
-        where payments_json is not null and payments_json <> '[]'
+        where has_several_payments
     ) as elements
 ),
 
