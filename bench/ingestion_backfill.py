@@ -66,6 +66,7 @@ def run_once(base_url: str, api_key: str, slices: int, max_rps: float) -> dict[s
             "seconds": seconds,
             "requests": result.stats.requests,
             "retries": result.stats.retries,
+            "runs": result.stats.runs,
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -124,6 +125,12 @@ def main(argv: list[str] | None = None) -> None:
             f"| {r['slices']} | {r['rows']} | {r['requests']} | {r['retries']} | {r['seconds']:.1f} | "
             f"{r['rows'] / r['seconds']:,.0f} |"
         )
+    for r in results:
+        if r["runs"]:  # the dlt runs of a pipelined backfill (I11), seconds per step
+            print(f"\ndlt runs with {r['slices']} slices (seconds per step):")
+            for run in r["runs"]:
+                steps = ", ".join(f"{k} {v}" for k, v in run.items() if k != "resources")
+                print(f"- {','.join(run['resources'])}: {steps}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from ingestion.raw_json import raw_bytes
+
 # D2, in this column order.
 RAW_SCHEMA = pa.schema(
     [
@@ -29,6 +31,7 @@ RAW_SCHEMA = pa.schema(
     ]
 )
 RAW_COLUMNS: tuple[str, ...] = tuple(RAW_SCHEMA.names)
+SYNCED_AT_TYPE = RAW_SCHEMA.field("synced_at").type
 
 # dlt column hints for every raw table: JSON `data`, and "latest state wins" when one load holds
 # several states of one id (dlt's delete-insert merge keeps the row with the highest `state_at`).
@@ -51,8 +54,10 @@ def utc_now() -> dt.datetime:
 
 
 def dump(obj: Mapping[str, Any]) -> bytes:
-    """The object as compact JSON (orjson keeps key order and every value)."""
-    return orjson.dumps(obj)
+    """The object as compact JSON: the bytes Stripe sent when kept (`RawObject`, I10), else orjson's
+    serialisation (it keeps key order and every value)."""
+    raw = raw_bytes(obj)
+    return orjson.dumps(obj) if raw is None else raw
 
 
 class RowBatch:
@@ -135,8 +140,8 @@ class RowBatch:
                 pa.array(self.is_deleted, type=pa.bool_()),
                 pa.array(self.deleted_at, type=pa.int64()),
                 pa.array(self.parent_id, type=pa.string()),
-                pa.array([self._account_id] * n, type=pa.string()),
-                pa.array([synced] * n, type=pa.timestamp("us", tz="UTC")),
+                pa.repeat(pa.scalar(self._account_id, type=pa.string()), n),  # one value per batch
+                pa.repeat(pa.scalar(synced, type=SYNCED_AT_TYPE), n),
             ],
             schema=RAW_SCHEMA,
         )

@@ -20,8 +20,9 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.fx import FX_DATASET, FX_PIPELINE, Override, exchange_rate_resource, extra_rates_table
 from ingestion.product_analytics import load_product_analytics
-from ingestion.source import RunStats, stripe_source
-from ingestion.stripe_client import StripeError
+from ingestion.source import Backfill, RunStats, stripe_source
+from ingestion.stripe_client import StripeError, requested_api_version
+from ingestion.warehouse import DltWarehouse
 
 PIPELINE_NAME = "stripe"
 DATASET_NAME = "stripe_raw"
@@ -108,6 +109,7 @@ def run(
     load_fx: bool = True,
     extra_exchange_rates: str | os.PathLike[str] | None = None,
     fx_overrides: Sequence[Override] = (),
+    api_version: str | None = None,
     **source_options: Any,
 ) -> RunResult:
     """One ingestion run: finish any load a killed run left pending, extract, normalize, load.
@@ -115,6 +117,8 @@ def run(
     `source_options` override `sources.stripe.*` config (e.g. `api_key`, `api_base`, `table_prefix`).
     `extra_exchange_rates` (a `date,currency,rate` CSV) and `fx_overrides` (`(currency, rate, from)`)
     add rates the ECB does not publish to `reference.exchange_rate`.
+    `api_version` (config `sources.stripe.api_version`): the `Stripe-Version` list requests send;
+    default the pinned `2026-10-28.endive` (D1). `2024-09-30.acacia` reads the pre-2025-03-31 shape.
     Raises `IngestionError` with a readable reason when Stripe or the destination refuse.
     """
     show = is_interactive() if progress is None else progress
@@ -125,11 +129,18 @@ def run(
         if pipeline.has_pending_data:
             # a previous run stopped after extracting: load its package (data + cursors) first
             pipeline.run()
+            drop_reloaded_duplicates(pipeline)
         kwargs = dict(source_options)
         if resources:
             kwargs["resources"] = ",".join(resources)
-        source = stripe_source(stats=stats, **kwargs)
-        info = pipeline.run(source, refresh="drop_resources" if full_refresh else None)
+        backfill = Backfill()
+        with requested_api_version(api_version or dlt.config.get("sources.stripe.api_version")):
+            source = stripe_source(stats=stats, backfill=backfill, **kwargs)  # the source's client is created here
+        if full_refresh:
+            info = pipeline.run(source, refresh="drop_resources")
+            row_counts = _row_counts(pipeline)
+        else:
+            info, row_counts = _run_pipelined(pipeline, source, backfill)
     except Exception as exc:
         cause = _stripe_cause(exc)
         if cause is not None:
@@ -138,11 +149,6 @@ def run(
             raise IngestionError(f"the {exc.step} step failed: {exc.exception}") from exc
         raise
     seconds = time.monotonic() - started
-    row_counts: dict[str, int] = {}
-    trace = pipeline.last_trace
-    normalize_info = trace.last_normalize_info if trace else None
-    if normalize_info is not None:
-        row_counts = {t: n for t, n in normalize_info.row_counts.items() if not t.startswith("_dlt")}
     fx_rows = 0
     if load_fx:
         fx_rows = load_reference_rates(
@@ -163,6 +169,93 @@ def run(
         fx_rows=fx_rows,
         load_info=info,
     )
+
+
+def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+    trace = pipeline.last_trace
+    normalize_info = trace.last_normalize_info if trace else None
+    if normalize_info is None:
+        return {}
+    return {t: n for t, n in normalize_info.row_counts.items() if not t.startswith("_dlt")}
+
+
+def _run_pipelined(pipeline: dlt.Pipeline, source: Any, backfill: Backfill) -> tuple[Any, dict[str, int]]:
+    """Run the source, overlapping first loads with dlt's load step (I11).
+
+    Resources with a cursor (incremental runs) go through one ordinary `pipeline.run`. Resources with
+    none (first loads) get one dlt run each, in source order, while `backfill` lists the following
+    ones in background threads: resource k+1 is listed while package k is normalized and loaded.
+    Each package holds one resource's rows and its cursors, so a run killed half-way leaves the
+    loaded resources with their cursors and the others without (they are listed again in full)."""
+    if pipeline.config.restore_from_destination and not pipeline.dev_mode and not pipeline._state_restored:
+        # the state the runs start from (restored from the destination if need be); as `run` does it
+        # once per Pipeline object, mark it done so the runs below do not sync again
+        pipeline.sync_destination()
+        pipeline._state_restored = True
+    states = pipeline.state.get("sources", {}).get(source.section, {}).get("resources", {})
+    selected = list(source.selected_resources)
+    first = [name for name in selected if "created_cursor" not in (states.get(name) or {})]
+    if len(first) < 2:
+        return pipeline.run(source), _row_counts(pipeline)
+    warehouse = DltWarehouse(pipeline)
+    has_rows = {table: warehouse.has_rows(table) for name in first for table in backfill.tables_of(name)}
+    row_counts: dict[str, int] = {}
+    info: Any = None
+    backfill.start(first, states, has_rows)
+    try:
+        rest = [name for name in selected if name not in first]
+        for names in ([rest] if rest else []) + [[name] for name in first]:
+            while True:  # a big resource takes several packages; its cursors ride in the last one
+                info = pipeline.run(source.with_resources(*names))
+                _record_steps(pipeline, names, backfill)
+                for table, n in _row_counts(pipeline).items():
+                    row_counts[table] = row_counts.get(table, 0) + n
+                if all(backfill.finished(name) for name in names):
+                    break
+    finally:
+        backfill.close()
+    return info, row_counts
+
+
+def _record_steps(pipeline: dlt.Pipeline, names: list[str], backfill: Backfill) -> None:
+    trace = pipeline.last_trace
+    stats = backfill.ctx.stats if backfill.ctx is not None else None
+    if trace is None or stats is None:
+        return
+    steps = {
+        step.step: round((step.finished_at - step.started_at).total_seconds(), 2)
+        for step in trace.steps
+        if step.finished_at is not None
+    }
+    stats.runs.append({"resources": names, **steps})
+
+
+def drop_reloaded_duplicates(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """After a killed run's package was loaded again: remove rows that one of its `append` (first
+    load, I9) files wrote twice. A run killed after DuckDB committed a file's INSERT but before dlt
+    recorded the job as done re-inserts that file on resume; the copies are identical rows, so
+    keeping one per id (the latest `state_at`) restores the table. Merge tables dedup on their own.
+    Returns the rows removed per table."""
+    removed: dict[str, int] = {}
+    tables = [
+        table["name"]
+        for table in pipeline.default_schema.data_tables()
+        if table.get("write_disposition") == "append" and {"id", "state_at"} <= set(table.get("columns", {}))
+    ]
+    if not tables:
+        return removed
+    with pipeline.sql_client() as client:
+        for name in tables:
+            qualified = client.make_qualified_table_name(name)
+            rows = client.execute_sql(f"SELECT count(*) - count(DISTINCT id) FROM {qualified}")
+            if not rows or not rows[0][0]:
+                continue
+            client.execute_sql(
+                f"DELETE FROM {qualified} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() "
+                f"OVER (PARTITION BY id ORDER BY state_at DESC NULLS LAST) AS n FROM {qualified}) WHERE n > 1)"
+            )
+            removed[name] = int(rows[0][0])
+    return removed
 
 
 def load_reference_rates(

@@ -26,6 +26,12 @@ class SubList:
 
     def embedded(self, parent: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool] | None:
         """`(first page, has_more)` of the embedded list, or None when the parent does not embed it."""
+        embedded = getattr(parent, "embedded", None)
+        if embedded is not None:  # a RawObject (I10): decode only this field
+            found = embedded(self.field)
+            if found is None:
+                return None
+            return [item for item in found[0] if isinstance(item.id, str) and item.id], found[1]
         value = parent.get(self.field)
         if not isinstance(value, Mapping) or not isinstance(value.get("data"), list):
             return None

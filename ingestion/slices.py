@@ -71,6 +71,8 @@ class ParallelLister(Generic[R]):
         page_size: int = 100,
         split: bool = True,
         keep_pages: int = 2,
+        raw: bool = False,
+        embedded: tuple[str, ...] = (),
     ) -> None:
         self.client = client
         self.path = path
@@ -78,6 +80,8 @@ class ParallelLister(Generic[R]):
         self.workers = max(1, int(workers))
         self.page_size = page_size
         self.split = split
+        self.raw = raw  # pages hold `RawObject`s (I10)
+        self.embedded = embedded  # list fields sliced out of each object as it is read
         self.keep_pages = max(1, keep_pages)
         self._slices: deque[Slice] = deque(slices)
         self._cond = threading.Condition()
@@ -188,7 +192,14 @@ class ParallelLister(Generic[R]):
         lo = task.lo
         cursor: str | None = None
         while not self._stop:
-            page = self.client.list_page(self.path, task.query(lo), starting_after=cursor, limit=self.page_size)
+            page = self.client.list_page(
+                self.path,
+                task.query(lo),
+                starting_after=cursor,
+                limit=self.page_size,
+                raw=self.raw,
+                embedded=self.embedded,
+            )
             with self._cond:
                 self.pages += 1
             result = self.handle(page, task)

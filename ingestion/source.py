@@ -17,8 +17,12 @@ parent's embedded first page plus paging the sub-list endpoint when `has_more`.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import logging
+import queue
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -28,6 +32,7 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.extract.hints import HintsMeta
 from dlt.extract.source import DltResource
 
 from ingestion.arrow_rows import DLT_COLUMN_HINTS, RowBatch, empty_table
@@ -85,6 +90,7 @@ class ResourceStats:
     states_skipped: int = 0  # event states older than what the warehouse holds
     tombstoned: int = 0
     refetched: int = 0  # objects changed by events, re-read with their expansions
+    appended: bool = False  # first load into empty tables: written with `append` (I9)
     seconds: float = 0.0
 
 
@@ -96,6 +102,8 @@ class RunStats:
     warnings: list[str] = field(default_factory=list)
     requests: int = 0
     retries: int = 0
+    # one entry per dlt run of a pipelined backfill (I11): resources and seconds per dlt step
+    runs: list[dict[str, Any]] = field(default_factory=list)
 
     def warn(self, message: str) -> None:
         logger.warning(message)
@@ -126,6 +134,135 @@ class SourceContext:
 
     def table(self, name: str) -> str:
         return self.prefix + name
+
+
+class _Known(EmptyWarehouse):
+    """What a prefetched first load may ask the destination: only whether its tables hold rows,
+    answered in the main thread before the prefetch starts (no DuckDB access from other threads)."""
+
+    def __init__(self, has_rows: dict[str, bool]) -> None:
+        self._has_rows = has_rows
+
+    def has_rows(self, table: str) -> bool:
+        return self._has_rows[table]
+
+
+_DONE = object()
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+class Prefetch:
+    """One resource's first (full) listing run ahead of its dlt run, into a bounded queue (I11).
+
+    The extractor works on a copy of the resource state; `drain` yields the queued items inside
+    the resource's own dlt run and only then copies the cursors into dlt's resource state, so they
+    are committed in the load package that holds the rows, as without prefetching."""
+
+    def __init__(self, ctx: SourceContext, spec: ResourceSpec, state: dict[str, Any], max_items: int) -> None:
+        self.extractor = ResourceExtractor(ctx, spec, state)
+        self.state = state
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_items)
+        self.cancelled = threading.Event()
+        self.hints: list[Any] = []
+        self.finished = False
+
+    def _put(self, item: Any) -> bool:
+        while not self.cancelled.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce(self) -> None:
+        items = self.extractor.run()
+        try:
+            for item in items:
+                if item is not None and not self._put(item):
+                    return
+        except BaseException as exc:  # handed to the dlt run that drains this queue
+            self._put(_Failed(exc))
+        else:
+            self._put(_DONE)
+        finally:
+            items.close()
+
+    def drain(self, state: dict[str, Any], max_rows: int | None = None) -> Iterator[Any]:
+        """Yield queued items; stop after `max_rows` rows (the rest goes to the next dlt run of the
+        resource, whose package carries no cursor until the last one) or when the listing ended,
+        then copy the extractor's cursors into dlt's `state`."""
+        yield from list(self.hints)  # every package of the resource gets its first-load hints again
+        rows = 0
+        while max_rows is None or rows < max_rows:
+            item = self.queue.get()
+            if item is _DONE:
+                state.update(self.state)
+                self.finished = True
+                return
+            if isinstance(item, _Failed):
+                self.finished = True
+                raise item.exc
+            if isinstance(getattr(item, "meta", None), HintsMeta):
+                self.hints.append(item)
+            rows += getattr(getattr(item, "data", None), "num_rows", 0) or 0
+            yield item
+
+
+class Backfill:
+    """Overlaps first loads with dlt's load step (I11): resources with no cursor are listed by
+    `workers` background threads, resource after resource, into queues of at most `max_items`
+    Arrow batches, while the pipeline runs one dlt run (extract → normalize → load, one load
+    package) per resource; `package_rows` cuts a resource into several packages (its cursors in the
+    last), off by default because it made the large backfill slower. Injected into `stripe_source`."""
+
+    def __init__(self, workers: int = 3, max_items: int = 1000, package_rows: int | None = None) -> None:
+        self.workers = workers
+        self.max_items = max_items
+        self.package_rows = package_rows
+        self.ctx: SourceContext | None = None
+        self.specs: dict[str, ResourceSpec] = {}
+        self._prefetched: dict[str, Prefetch] = {}
+        self._pool: ThreadPoolExecutor | None = None
+
+    def bind(self, ctx: SourceContext, specs: Sequence[ResourceSpec]) -> None:
+        self.ctx = ctx
+        self.specs = {ctx.table(spec.name): spec for spec in specs}
+
+    def tables_of(self, resource: str) -> list[str]:
+        assert self.ctx is not None
+        return [self.ctx.table(t) for t in self.specs[resource].tables]
+
+    def start(self, resources: Sequence[str], states: dict[str, Any], has_rows: dict[str, bool]) -> None:
+        """Start listing `resources` (in order) from copies of their `states`; `has_rows` answers
+        `Warehouse.has_rows` for their tables."""
+        assert self.ctx is not None
+        ctx = dataclasses.replace(self.ctx, warehouse=_Known(has_rows))
+        self._pool = ThreadPoolExecutor(max_workers=max(1, self.workers), thread_name_prefix="stripe-prefetch")
+        for name in resources:
+            prefetch = Prefetch(ctx, self.specs[name], copy.deepcopy(dict(states.get(name) or {})), self.max_items)
+            self._prefetched[name] = prefetch
+            self._pool.submit(prefetch.produce)
+
+    def drain(self, resource: str, state: dict[str, Any]) -> Iterator[Any] | None:
+        """The items of `resource`'s next package, or None when it is not prefetched."""
+        prefetch = self._prefetched.get(resource)
+        return None if prefetch is None else prefetch.drain(state, self.package_rows)
+
+    def finished(self, resource: str) -> bool:
+        prefetch = self._prefetched.get(resource)
+        return prefetch is None or prefetch.finished
+
+    def close(self) -> None:
+        for prefetch in self._prefetched.values():
+            prefetch.cancelled.set()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._prefetched.clear()
 
 
 class ResourceExtractor:
@@ -182,6 +319,8 @@ class ResourceExtractor:
                 )
                 mode = "relist"
         self.stats.mode = mode
+        if mode == "full":
+            yield from self._first_load_hints()
         lo = ctx.start if mode != "incremental" else max(ctx.start, int(created_cursor or 0) - ctx.overlap)
         if mode == "relist":
             self.seen_ids = set()
@@ -207,6 +346,8 @@ class ResourceExtractor:
         ctx = self.ctx
         cursor: int | None = self.state.get("created_cursor")
         self.stats.mode = "full" if cursor is None else "incremental"
+        if cursor is None:
+            yield from self._first_load_hints()
         lo = ctx.start if cursor is None else max(ctx.start, int(cursor) - ctx.overlap)
         lister = ParallelLister(
             self.client,
@@ -215,6 +356,7 @@ class ResourceExtractor:
             self._event_rows_page,
             workers=ctx.workers,
             page_size=ctx.page_size,
+            raw=True,
         )
         for result in lister.poll(POLL_SECONDS):
             if result is None:
@@ -224,6 +366,22 @@ class ResourceExtractor:
             yield from self._emit(result.tables)
         if self.max_created is not None:
             self.state["created_cursor"] = max(int(cursor or 0), self.max_created)
+
+    def _first_load_hints(self) -> Iterator[Any]:
+        """First load (no cursor) into tables that are missing or empty: append, not merge (I9).
+
+        A full listing holds each id once (disjoint created-slices, sub-lists paged after their
+        embedded page), so dlt's merge would only copy the staging tables over at twice the cost.
+        Resources listed in several variants (prices: active, then inactive) can list an object
+        twice and keep merging; so does every later run.
+        """
+        if len(self.spec.variants) > 1:
+            return
+        has_rows = getattr(self.ctx.warehouse, "has_rows", None)
+        if has_rows is None or any(has_rows(self.ctx.table(t)) for t in self.spec.tables):
+            return
+        self.stats.appended = True
+        yield dlt.mark.with_hints([], dlt.mark.make_hints(write_disposition="append"))
 
     # -- listing ---------------------------------------------------------------------------------
 
@@ -244,6 +402,8 @@ class ResourceExtractor:
             workers=self.ctx.workers,
             page_size=self.ctx.page_size,
             split=split,
+            raw=True,
+            embedded=tuple(sub.field for sub in spec.sub_lists),
         )
         try:
             for result in lister.poll(POLL_SECONDS):
@@ -339,7 +499,8 @@ class ResourceExtractor:
             )
         if more and not is_deleted:
             path, params = sub.request(parent_id)
-            for page in self.client.list_pages(path, params, starting_after=after, limit=self.ctx.page_size):
+            pages = self.client.list_pages(path, params, starting_after=after, limit=self.ctx.page_size, raw=True)
+            for page in pages:
                 for item in page.data:
                     if isinstance(item.get("id"), str):
                         batch.add(
@@ -608,11 +769,14 @@ class ResourceExtractor:
 
 
 class _ExpectedArrowJsonNotice(logging.Filter):
-    """dlt warns that our `data` hint (json) differs from the Arrow type (string): that is the plan."""
+    """dlt warns that our `data` hint (json) differs from the Arrow type (string), and that `dedup_sort`
+    does nothing on a first load's `append` (I9): both are the plan."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        return not ("when merging arrow schema with dlt schema" in message and "In resource: " in message)
+        if "when merging arrow schema with dlt schema" in message and "In resource: " in message:
+            return False
+        return not ('"dedup_sort" column hint' in message and 'write disposition "append"' in message)
 
 
 _NOTICE_FILTER = _ExpectedArrowJsonNotice()
@@ -624,12 +788,16 @@ def _quiet_expected_dlt_notices() -> None:
         dlt_logger.addFilter(_NOTICE_FILTER)
 
 
-def _make_resource(ctx: SourceContext, spec: ResourceSpec) -> DltResource:
+def _make_resource(ctx: SourceContext, spec: ResourceSpec, backfill: Backfill | None = None) -> DltResource:
     table = ctx.table(spec.name)
 
     def extract() -> Iterator[Any]:
         state = dlt.current.resource_state()
-        yield from ResourceExtractor(ctx, spec, state).run()
+        prefetched = backfill.drain(table, state) if backfill is not None else None
+        if prefetched is not None:
+            yield from prefetched
+        else:
+            yield from ResourceExtractor(ctx, spec, state).run()
 
     return dlt.resource(
         extract,
@@ -666,11 +834,12 @@ def stripe_source(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     stats: Any = None,
     warehouse: Any = None,
+    backfill: Any = None,
 ) -> list[DltResource]:
     """Stripe → `stripe_raw.<prefix><object>` (DECISIONS.md D2). Config: `sources.stripe.*`.
 
     `resources`: comma-separated table names to load (default: all). `start_date`: ISO date or unix
-    seconds; nothing created before it is listed. `stats`/`warehouse`: injected by the pipeline.
+    seconds; nothing created before it is listed. `stats`/`warehouse`/`backfill`: injected by the pipeline.
     """
     client = StripeClient(
         api_key,
@@ -698,7 +867,10 @@ def stripe_source(
     )
     specs = select_resources(_as_list(resources), ctx.prefix)
     _quiet_expected_dlt_notices()
-    return [_make_resource(ctx, spec) for spec in specs]
+    pipelined = backfill if isinstance(backfill, Backfill) else None
+    if pipelined is not None:
+        pipelined.bind(ctx, specs)
+    return [_make_resource(ctx, spec, pipelined) for spec in specs]
 
 
-__all__ = ["EmptyWarehouse", "RunStats", "parse_start", "stripe_source"]
+__all__ = ["Backfill", "EmptyWarehouse", "RunStats", "parse_start", "stripe_source"]

@@ -19,11 +19,15 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import requests
+
+from ingestion.raw_json import DecodeError, RawObject, decode_list
 
 # D1: the version the pinned SDK (stripe==16.1.0) declares; sent on every request.
 STRIPE_API_VERSION = "2026-10-28.endive"
@@ -31,6 +35,24 @@ DEFAULT_API_BASE = "https://api.stripe.com"
 USER_AGENT = "stripe-revenue/0.1 (+dlt)"
 
 Params = Mapping[str, Any]
+
+
+# The version clients send when none is passed: the pinned one unless a run chose another
+# (`sources.stripe.api_version`, see `requested_api_version` and `ingestion.pipeline.run`).
+_API_VERSION: ContextVar[str | None] = ContextVar("stripe_api_version", default=None)
+
+
+@contextmanager
+def requested_api_version(version: str | None) -> Iterator[None]:
+    """Clients created inside send `version` as `Stripe-Version` (None: the pinned STRIPE_API_VERSION).
+
+    E.g. `2024-09-30.acacia` lists every object in the pre-2025-03-31 shape; events keep their own.
+    """
+    token = _API_VERSION.set(version or None)
+    try:
+        yield
+    finally:
+        _API_VERSION.reset(token)
 
 
 class StripeError(Exception):
@@ -197,6 +219,20 @@ def default_rate_limit(api_key: str) -> float:
     return 25.0 if api_key.startswith(("sk_test_", "rk_test_")) else 100.0
 
 
+class _BearerAuth(requests.auth.AuthBase):
+    """`Authorization: Bearer <key>`; never shows the key in its repr."""
+
+    def __init__(self, api_key: str) -> None:
+        self._api_key = api_key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._api_key}"
+        return request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(***)"
+
+
 # --- retries -------------------------------------------------------------------------------------
 
 
@@ -239,9 +275,11 @@ class ClientStats:
 
 @dataclass(frozen=True)
 class ListPage:
-    """One page of a list endpoint. `requested_at`: server time (unix s) when it was requested."""
+    """One page of a list endpoint. `requested_at`: server time (unix s) when it was requested.
 
-    data: list[dict[str, Any]]
+    `data` holds dicts, or `RawObject`s (the bytes as sent, I10) when the page was read with `raw=True`."""
+
+    data: list[dict[str, Any]] | list[RawObject]
     has_more: bool
     requested_at: int
 
@@ -255,7 +293,7 @@ class StripeClient:
         *,
         api_base: str = DEFAULT_API_BASE,
         account_id: str | None = None,
-        api_version: str = STRIPE_API_VERSION,
+        api_version: str | None = None,
         max_requests_per_second: float | None = None,
         retry: RetryPolicy | None = None,
         session_factory: Callable[[], requests.Session] = requests.Session,
@@ -271,7 +309,7 @@ class StripeClient:
         self._api_key = api_key
         self.api_base = api_base.rstrip("/")
         self.account_id = account_id or None
-        self.api_version = api_version
+        self.api_version = api_version or _API_VERSION.get() or STRIPE_API_VERSION
         rate = default_rate_limit(api_key) if max_requests_per_second is None else max_requests_per_second
         self.limiter = RateLimiter(rate, sleep=sleep)
         self.retry = retry or RetryPolicy()
@@ -332,9 +370,11 @@ class StripeClient:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._session_factory()
+            # the key as the session's auth (not a default header): requests then skips its search
+            # for ~/.netrc on every request, a file-system lookup per page
+            session.auth = _BearerAuth(self._api_key)
             session.headers.update(
                 {
-                    "Authorization": f"Bearer {self._api_key}",
                     "Stripe-Version": self.api_version,
                     "User-Agent": USER_AGENT,
                 }
@@ -348,11 +388,15 @@ class StripeClient:
         """GET `path` (e.g. `/v1/charges`) and return the decoded JSON object, retrying as configured."""
         return self.get_timed(path, params)[0]
 
-    def get_timed(self, path: str, params: Params | None = None) -> tuple[dict[str, Any], int]:
+    def get_timed(
+        self, path: str, params: Params | None = None, *, raw_list: bool = False, embedded: tuple[str, ...] = ()
+    ) -> tuple[dict[str, Any], int]:
         """Like `get`, plus the server time (unix s) at which the successful request was sent.
 
         That time is rounded down so an object read in the response was in that state at or after
         it (listed rows use it as `state_at`, which later events are compared with).
+        `raw_list`: a list page comes back as `{"data": [RawObject, ...], "has_more": bool}`, with the
+        `embedded` list fields of each object sliced out as it is read.
         """
         url = self.api_base + path
         started = self._clock()
@@ -364,7 +408,7 @@ class StripeClient:
             sent_local = time.time()
             sent_mono = time.monotonic()
             try:
-                body, server_date = self._attempt(url, path, params)
+                body, server_date = self._attempt(url, path, params, raw_list, embedded)
             except _Retryable as exc:
                 elapsed = self._clock() - started
                 with self._rng_lock:
@@ -386,7 +430,9 @@ class StripeClient:
                 sent = sent_local + self._clock_offset
             return body, int(sent)
 
-    def _attempt(self, url: str, path: str, params: Params | None) -> tuple[dict[str, Any], float | None]:
+    def _attempt(
+        self, url: str, path: str, params: Params | None, raw_list: bool = False, embedded: tuple[str, ...] = ()
+    ) -> tuple[dict[str, Any], float | None]:
         try:
             response = self._session().get(
                 url,
@@ -404,6 +450,15 @@ class StripeClient:
         should_retry = response.headers.get("Stripe-Should-Retry", "").strip().lower()
         status = response.status_code
         if status == 200:
+            if raw_list:
+                try:
+                    page = decode_list(response.content, embedded)
+                except DecodeError:
+                    size = len(response.content)
+                    raise _Retryable(f"truncated or invalid JSON body ({size} bytes)", response) from None
+                if page is not None:
+                    return {"data": page[0], "has_more": page[1]}, server_date
+                # valid JSON but not a list page: decoded below, where its shape is judged
             try:
                 body = orjson.loads(response.content)
             except orjson.JSONDecodeError:
@@ -453,26 +508,40 @@ class StripeClient:
     # -- lists -----------------------------------------------------------------------------------
 
     def list_page(
-        self, path: str, params: Params | None = None, *, starting_after: str | None = None, limit: int = 100
+        self,
+        path: str,
+        params: Params | None = None,
+        *,
+        starting_after: str | None = None,
+        limit: int = 100,
+        raw: bool = False,
+        embedded: tuple[str, ...] = (),
     ) -> ListPage:
-        """One page of a list endpoint (newest first)."""
+        """One page of a list endpoint (newest first); `raw`: objects as `RawObject`s (I10), their
+        `embedded` list fields sliced out in the same pass."""
         query: dict[str, Any] = dict(params or {})
         query["limit"] = limit
         if starting_after:
             query["starting_after"] = starting_after
-        body, requested_at = self.get_timed(path, query)
+        body, requested_at = self.get_timed(path, query, raw_list=raw, embedded=embedded)
         data = body.get("data")
         if not isinstance(data, list):
             raise StripeRequestError(f"Stripe GET {path} did not answer with a list object")
         return ListPage(data=data, has_more=bool(body.get("has_more")), requested_at=requested_at)
 
     def list_pages(
-        self, path: str, params: Params | None = None, *, starting_after: str | None = None, limit: int = 100
+        self,
+        path: str,
+        params: Params | None = None,
+        *,
+        starting_after: str | None = None,
+        limit: int = 100,
+        raw: bool = False,
     ) -> Iterator[ListPage]:
         """Every page of a list endpoint, following `starting_after` until `has_more` is false."""
         cursor = starting_after
         while True:
-            page = self.list_page(path, params, starting_after=cursor, limit=limit)
+            page = self.list_page(path, params, starting_after=cursor, limit=limit, raw=raw)
             yield page
             if not page.has_more or not page.data:
                 return

@@ -39,6 +39,10 @@ class Warehouse(Protocol):
         """Rows not marked deleted whose `parent_id` is one of `parent_ids`."""
         ...
 
+    def has_rows(self, table: str) -> bool:
+        """Whether the table exists and holds at least one row."""
+        ...
+
 
 class EmptyWarehouse:
     """A destination with nothing in it (first runs, unit tests)."""
@@ -54,6 +58,9 @@ class EmptyWarehouse:
 
     def live_children(self, table: str, parent_ids: Sequence[str]) -> list[StoredRow]:
         return []
+
+    def has_rows(self, table: str) -> bool:
+        return False
 
 
 _ROW_COLUMNS = "id, created, data, api_version, state_at, parent_id"
@@ -96,7 +103,7 @@ class DltWarehouse:
 
         return dlt.current.pipeline()
 
-    def _query(self, table: str, select: str, where: str, args: Sequence[Any]) -> list[Sequence[Any]]:
+    def _query(self, table: str, select: str, where: str, args: Sequence[Any], suffix: str = "") -> list[Sequence[Any]]:
         from dlt.destinations.exceptions import DatabaseUndefinedRelation, DestinationUndefinedEntity
 
         pipeline = self._get_pipeline()
@@ -105,7 +112,7 @@ class DltWarehouse:
         try:
             with pipeline.sql_client() as client:
                 qualified = client.make_qualified_table_name(table)
-                sql = f"SELECT {select} FROM {qualified} WHERE {where}"
+                sql = f"SELECT {select} FROM {qualified} WHERE {where}{suffix}"
                 return list(client.execute_sql(sql, *args) or [])
         except (DatabaseUndefinedRelation, DestinationUndefinedEntity):
             return []
@@ -152,3 +159,6 @@ class DltWarehouse:
             where = f"parent_id IN ({marks}) AND (is_deleted IS NULL OR NOT is_deleted)"
             out.extend(_row(values) for values in self._query(table, _ROW_COLUMNS, where, chunk))
         return out
+
+    def has_rows(self, table: str) -> bool:
+        return bool(self._query(table, "1", "TRUE", [], " LIMIT 1"))

@@ -2,8 +2,13 @@
 
 The ground truth is computed by fake_stripe from its own simulation records in Python; the
 warehouse numbers come from the raw JSON through the dbt models in SQL. They must agree to the
-minor unit: monthly revenue (both deferral modes, gross and net) and MRR per customer per month
-with its movement class, again after the account moves on and an incremental run picks it up.
+minor unit: monthly revenue (both deferral modes, gross and net), MRR per customer per month with
+its movement (class and bridge amounts: new, reactivation, expansion, contraction, churn) and the
+monthly MRR bridge, again after the account moves on and an incremental run picks it up.
+
+Three runs: the `small` and the `demo` account, and a `small` account listed in the legacy API shape
+(`2024-09-30.acacia`, D1) then caught up in the current one, so staging reads both shapes side by side
+in one table (S1).
 """
 
 from __future__ import annotations
@@ -13,12 +18,17 @@ import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
-from fake_stripe.account import build_account
+from fake_stripe import clock
+from fake_stripe.account import Account, build_account
+from fake_stripe.ground_truth import movement_amounts
+from fake_stripe.render import CURRENT_VERSION, LEGACY_VERSION
 from fake_stripe.server import FakeStripeServer
+from ingestion.stripe_client import STRIPE_API_VERSION
 from tests.conftest import FIXED_NOW
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +62,7 @@ def dbt(warehouse: Path, *args: str) -> None:
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
 
 
-def ingest(server: FakeStripeServer, warehouse: Path, rates_file: Path) -> None:
+def ingest(server: FakeStripeServer, warehouse: Path, rates_file: Path, **options: str) -> None:
     from ingestion.pipeline import run
 
     run(
@@ -62,7 +72,15 @@ def ingest(server: FakeStripeServer, warehouse: Path, rates_file: Path) -> None:
         pipelines_dir=str(warehouse.parent / "pipelines"),
         progress=False,
         extra_exchange_rates=str(rates_file),
+        **options,
     )
+
+
+def build_daily(warehouse: Path) -> None:
+    """Switch the warehouse to daily deferral: only the models the `deferral` var reaches (the deferral
+    schedule re-splits every line when the mode changed, incrementally) and the marts up to the monthly
+    revenue; everything else is independent of the deferral mode."""
+    dbt(warehouse, "run", "--select", "int_invoice_lines_deferred+,+fct_revenue_monthly", "--vars", "{deferral: daily}")
 
 
 def warehouse_revenue(warehouse: Path) -> dict[str, tuple[int, int]]:
@@ -74,78 +92,158 @@ def warehouse_revenue(warehouse: Path) -> dict[str, tuple[int, int]]:
     return {m: (int(g), int(n)) for m, g, n in rows}
 
 
-def warehouse_mrr(warehouse: Path) -> dict[tuple[str, str], tuple[int, str]]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute("""
-            select customer_id, strftime(month_start, '%Y-%m'), ending_mrr_minor, movement
-            from revenue_analytics.fct_mrr_movements
-        """).fetchall()
-    return {(c, m): (int(e), mv) for c, m, e, mv in rows}
-
-
 def expected_revenue(truth: dict, mode: str) -> dict[str, tuple[int, int]]:
     return {m: (v["gross"], v["net"]) for m, v in truth["revenue_monthly"][mode].items()}
 
 
-def expected_mrr(truth: dict) -> dict[tuple[str, str], tuple[int, str]]:
-    return {
-        (r["customer_id"], r["month"]): (r["mrr"], "unchanged" if r["movement"] == "flat" else r["movement"])
-        for r in truth["mrr"]
-    }
+BRIDGE = ("new", "reactivation", "expansion", "contraction", "churn")
 
 
-def assert_mrr_matches(warehouse: Path, truth: dict) -> None:
-    months = {r["month"] for r in truth["mrr"]}
-    got = {k: v for k, v in warehouse_mrr(warehouse).items() if k[1] in months and (v[0] or v[1] != "unchanged")}
+def complete_months(account: Account) -> set[str]:
+    """The months whose end has passed: the ground truth's MRR months (the warehouse adds the as-of one)."""
+    w = account.world
+    return {key for key, t in clock.month_ends(w.start, w.now) if t <= w.now}
+
+
+def warehouse_mrr(warehouse: Path) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """(customer, month) -> (movement, starting, new, reactivation, expansion, contraction, churn, ending)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("""
+            select customer_id, strftime(month_start, '%Y-%m'), movement, starting_mrr_minor, new_mrr_minor,
+                reactivation_mrr_minor, expansion_mrr_minor, contraction_mrr_minor, churned_mrr_minor, ending_mrr_minor
+            from revenue_analytics.fct_mrr_movements
+        """).fetchall()
+    return {(c, m): (mv, *(None if x is None else int(x) for x in amounts)) for c, m, mv, *amounts in rows}
+
+
+def expected_mrr(truth: dict) -> dict[tuple[str, str], tuple[Any, ...]]:
+    out = {}
+    for r in truth["mrr"]:
+        movement = "unchanged" if r["movement"] == "flat" else r["movement"]
+        bridge = movement_amounts(r["previous_mrr"], r["mrr"], r["movement"])
+        out[r["customer_id"], r["month"]] = (movement, r["previous_mrr"], *(bridge[k] for k in BRIDGE), r["mrr"])
+    return out
+
+
+def warehouse_mrr_monthly(warehouse: Path) -> dict[str, tuple[int, ...]]:
+    """month -> (starting, new, reactivation, expansion, contraction, churn, ending) in minor units, then the
+    customer counts (active, new, reactivated, expanded, contracted, churned); base currency USD (2 decimals)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("""
+            select strftime(month_start, '%Y-%m'), starting_mrr, new_mrr, reactivation_mrr, expansion_mrr,
+                contraction_mrr, churned_mrr, ending_mrr, ending_mrr_minor, active_customers, new_customers,
+                reactivated_customers, expanded_customers, contracted_customers, churned_customers
+            from revenue_analytics.fct_mrr_monthly
+        """).fetchall()
+    out = {}
+    for month, *values in rows:
+        minor = [int(a * 100) for a in values[:7]]
+        assert minor[-1] == values[7], (month, minor[-1], values[7])
+        out[month] = (*minor, *(int(c) for c in values[8:]))
+    return out
+
+
+def expected_mrr_monthly(truth: dict, months: set[str]) -> dict[str, tuple[int, ...]]:
+    sums: dict[str, list[int]] = {m: [0] * 13 for m in months}
+    for (_, month), (movement, start, *bridge, end) in expected_mrr(truth).items():
+        row = sums[month]
+        for i, v in enumerate((start, *bridge, end)):
+            row[i] += v
+        row[7] += end > 0
+        if movement in BRIDGE:
+            row[8 + BRIDGE.index(movement)] += 1
+    return {m: tuple(v) for m, v in sums.items()}
+
+
+def assert_mrr_matches(warehouse: Path, account: Account, truth: dict) -> None:
+    """Per customer and complete month: movement class and every bridge amount; then the monthly bridge."""
+    months = complete_months(account)
+    got = {k: v for k, v in warehouse_mrr(warehouse).items() if k[1] in months}
     want = expected_mrr(truth)
+    assert want, "the account has MRR"
+    assert {v[0] for v in want.values()} >= {"new", "expansion", "contraction", "churn", "reactivation"}
     diffs = {k: (got.get(k), want.get(k)) for k in set(got) | set(want) if got.get(k) != want.get(k)}
     by_month: dict[str, int] = defaultdict(int)
     for _, month in diffs:
         by_month[month] += 1
-    assert not diffs, f"{len(diffs)} customer-months differ (by month {dict(by_month)}): {list(diffs.items())[:8]}"
+    assert not diffs, (
+        f"{len(diffs)} customer-months differ (by month {dict(by_month)}), (warehouse, truth) as (movement, "
+        f"starting, {', '.join(BRIDGE)}, ending): {sorted(diffs.items(), key=lambda kv: kv[0][1])[:8]}"
+    )
+    got_monthly = {m: v for m, v in warehouse_mrr_monthly(warehouse).items() if m in months}
+    assert got_monthly == expected_mrr_monthly(truth, months)
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    """The small account loaded and built once; tests read the warehouse."""
-    work = tmp_path_factory.mktemp("e2e")
-    warehouse = work / "warehouse.duckdb"
-    account = build_account("small", seed=11, now=FIXED_NOW)
-    paths = account.write_reference_files(work / "account")
-    server = FakeStripeServer(account, port=0).start()
+def assert_matches_ground_truth(warehouse: Path, account: Account, deferral: str = "monthly") -> None:
+    truth = account.ground_truth().to_json()
+    got, want = warehouse_revenue(warehouse), expected_revenue(truth, deferral)
+    diffs = {m: (got.get(m), want.get(m)) for m in sorted(set(got) | set(want)) if got.get(m) != want.get(m)}
+    assert not diffs, f"{deferral} revenue (gross, net) differs, month: (warehouse, truth): {diffs}"
+    assert_mrr_matches(warehouse, account, truth)
+
+
+def assert_raw_versions(warehouse: Path, tables: tuple[str, ...], expected: set[str]) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        sql = "select distinct api_version from stripe_raw.{}"
+        got = {t: {v for (v,) in con.execute(sql.format(t)).fetchall()} for t in tables}
+    assert got == dict.fromkeys(tables, expected)
+
+
+# listed objects whose shape changed in 2025-03-31 (fake_stripe/render.py); raw rows carry the request's version
+RESHAPED = ("invoice", "invoice_line_item", "subscription", "subscription_item", "charge", "credit_note")
+
+
+def serve(tmp_path: Path, size: str, seed: int) -> tuple[Account, FakeStripeServer, Path, Path]:
+    account = build_account(size, seed=seed, now=FIXED_NOW)
+    paths = account.write_reference_files(tmp_path / "account")
+    return account, FakeStripeServer(account, port=0).start(), tmp_path / "warehouse.duckdb", paths["fx_rates"]
+
+
+@pytest.mark.parametrize(("size", "seed"), [("small", 11), ("demo", 11)])
+def test_end_to_end_equals_ground_truth(tmp_path, size, seed):
+    """Load and `dbt build`, check; `advance()`, incremental load and build, check; switch the deferral
+    mode, check. One test per account (not a module fixture shared by several): pytest-xdist would
+    spread those over both workers and each would load and build the account again."""
+    account, server, warehouse, rates = serve(tmp_path, size, seed)
     try:
-        ingest(server, warehouse, paths["fx_rates"])
+        ingest(server, warehouse, rates)
         dbt(warehouse, "build")
-        yield account, server, warehouse, paths
+        assert_matches_ground_truth(warehouse, account)
+
+        server.advance(20)
+        ingest(server, warehouse, rates)
+        dbt(warehouse, "build")
+        assert_matches_ground_truth(warehouse, account)
     finally:
         server.stop()
+    build_daily(warehouse)
+    assert_matches_ground_truth(warehouse, account, "daily")
 
 
-def test_monthly_revenue_equals_ground_truth(loaded):
-    account, _, warehouse, _ = loaded
-    truth = account.ground_truth().to_json()
-    assert warehouse_revenue(warehouse) == expected_revenue(truth, "monthly")
+def test_legacy_shape_end_to_end(tmp_path, monkeypatch):
+    """The small account listed with the client pinned to the legacy version (config
+    `sources.stripe.api_version`): every listed object in the pre-2025-03-31 shape, events in their own.
+    After `advance()` an incremental run in the current version (`run(api_version=...)`) lists what is new
+    and re-reads what changed, so the raw tables hold both shapes side by side (S1). Both states and both
+    deferral modes equal the ground truth."""
+    assert STRIPE_API_VERSION == CURRENT_VERSION != LEGACY_VERSION
+    account, server, warehouse, rates = serve(tmp_path, "small", 5)
+    try:
+        with monkeypatch.context() as mp:
+            mp.setenv("SOURCES__STRIPE__API_VERSION", LEGACY_VERSION)
+            ingest(server, warehouse, rates)
+        assert_raw_versions(warehouse, RESHAPED, {LEGACY_VERSION})
+        assert_raw_versions(warehouse, ("event",), {LEGACY_VERSION, CURRENT_VERSION})  # the upgrade is in the window
+        dbt(warehouse, "build", "--exclude-resource-type", "test", "unit_test")  # tests: on the mixed state below
+        assert_matches_ground_truth(warehouse, account)
 
-
-def test_daily_deferral_equals_ground_truth(loaded):
-    account, _, warehouse, _ = loaded
-    truth = account.ground_truth().to_json()
-    daily = warehouse.parent / "daily.duckdb"
-    daily.write_bytes(warehouse.read_bytes())
-    dbt(daily, "run", "--full-refresh", "--vars", "{deferral: daily}")
-    assert warehouse_revenue(daily) == expected_revenue(truth, "daily")
-
-
-def test_mrr_per_customer_per_month_equals_ground_truth(loaded):
-    account, _, warehouse, _ = loaded
-    assert_mrr_matches(warehouse, account.ground_truth().to_json())
-
-
-def test_after_advance_an_incremental_run_catches_up(loaded):
-    account, server, warehouse, paths = loaded
-    server.advance(20)
-    ingest(server, warehouse, paths["fx_rates"])
-    dbt(warehouse, "build")
-    truth = account.ground_truth().to_json()
-    assert warehouse_revenue(warehouse) == expected_revenue(truth, "monthly")
-    assert_mrr_matches(warehouse, truth)
+        server.advance(20)
+        ingest(server, warehouse, rates, api_version=STRIPE_API_VERSION)
+        assert_raw_versions(warehouse, ("invoice", "invoice_line_item", "subscription", "charge"),
+                            {LEGACY_VERSION, CURRENT_VERSION})  # fmt: skip
+        dbt(warehouse, "build")
+        assert_matches_ground_truth(warehouse, account)
+    finally:
+        server.stop()
+    build_daily(warehouse)
+    assert_matches_ground_truth(warehouse, account, "daily")

@@ -4,7 +4,8 @@
 
 phase: 1 = the initial account, 2 = plus new objects. mode: `slow` (each response waits, so the
 parent can SIGKILL mid-extract), `kill-before-load` (extract + normalize, then SIGKILL itself),
-`run` (a normal run). Config comes from the environment (the parent's `stripe_env`).
+`kill-after-insert` (SIGKILL itself right after DuckDB committed the first `customer` file, before
+dlt recorded that job as done), `run` (a normal run). Config comes from the environment (the parent's `stripe_env`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,17 @@ def main(phase: int, mode: str, workdir: Path) -> None:
                 return handle(request, context)
 
             http.get(requests_mock.ANY, json=slow)
+        if mode == "kill-after-insert":
+            from dlt.common.storages.load_package import PackageStorage
+
+            record = PackageStorage.save_pending_transition
+
+            def killed(self: Any, load_id: str, file_name: str, *args: Any, **kwargs: Any) -> None:
+                if file_name.startswith("customer."):
+                    os.kill(os.getpid(), signal.SIGKILL)
+                record(self, load_id, file_name, *args, **kwargs)
+
+            PackageStorage.save_pending_transition = killed  # type: ignore[method-assign]
         if mode == "kill-before-load":
             p = pipeline.make_pipeline(pipelines_dir=str(workdir / "pipelines"))
             p.extract(stripe_source(resources="customer,charge", page_size=50))

@@ -68,6 +68,7 @@ def test_killed_between_normalize_and_load_then_rerun(tmp_path: Path) -> None:
     killable_run.main(1, "run", tmp_path)
     n = killable_run.N_INITIAL
     before = cursors(tmp_path)
+    states_before = query(tmp_path, "select count(*) from stripe_raw._dlt_pipeline_state")[0][0]
 
     proc = child(tmp_path, 2, "kill-before-load")
     proc.wait(timeout=120)
@@ -75,7 +76,7 @@ def test_killed_between_normalize_and_load_then_rerun(tmp_path: Path) -> None:
     # the new objects were extracted but not loaded: the destination still has the old cursor
     assert totals(tmp_path) == {"customer": (n, n), "charge": (n, n)}
     stored = query(tmp_path, "select count(*) from stripe_raw._dlt_pipeline_state")[0][0]
-    assert stored == 1
+    assert stored == states_before  # one state per load package of the first run (I11), none since
 
     killable_run.main(2, "run", tmp_path)  # loads the pending package first, then runs again
     total = n + killable_run.N_NEW
@@ -83,3 +84,19 @@ def test_killed_between_normalize_and_load_then_rerun(tmp_path: Path) -> None:
     newest = killable_run.NOW - 5_000_000 + (total - 1) * 1000
     assert cursors(tmp_path) == {"customer": newest, "charge": newest}
     assert before["customer"] < newest
+
+
+def test_killed_after_a_first_load_file_was_inserted_then_rerun(tmp_path: Path) -> None:
+    """A first load appends (I9): a file DuckDB committed but dlt did not record is inserted again on
+    resume, and the run removes those copies."""
+    proc = child(tmp_path, 1, "kill-after-insert")
+    proc.wait(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stdout.read().decode() if proc.stdout else ""
+    n = killable_run.N_INITIAL
+    assert query(tmp_path, "select count(*) from stripe_raw.customer")[0][0] > 0  # the file went in
+    assert not query(tmp_path, "select * from stripe_raw._dlt_loads")  # but the package did not finish
+
+    killable_run.main(1, "run", tmp_path)
+    assert totals(tmp_path) == {"customer": (n, n), "charge": (n, n)}
+    newest = killable_run.NOW - 5_000_000 + (n - 1) * 1000
+    assert cursors(tmp_path) == {"customer": newest, "charge": newest}

@@ -1,0 +1,91 @@
+"""I11: a first load runs as several dlt runs (one package per resource, or per `package_rows`),
+listing ahead of loading; cursors ride only in a resource's last package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests_mock
+
+import ingestion.pipeline as pipeline_module
+import ingestion.source as source_module
+from tests.ingestion import killable_run
+from tests.ingestion.conftest import query
+from tests.ingestion.stripe_mock import MockStripe
+
+pytestmark = pytest.mark.usefixtures("stripe_env")
+
+
+def run(tmp_path: Path, phase: int = 1) -> pipeline_module.RunResult:
+    with requests_mock.Mocker(case_sensitive=True) as http:
+        killable_run.build(MockStripe(http, now=killable_run.NOW), phase)
+        return pipeline_module.run(
+            pipelines_dir=str(tmp_path / "pipelines"),
+            resources=["customer", "charge"],
+            load_fx=False,
+            progress=False,
+            page_size=50,
+            batch_rows=50,
+        )
+
+
+def cursors(tmp_path: Path) -> dict[str, int | None]:
+    state = pipeline_module.make_pipeline(pipelines_dir=str(tmp_path / "pipelines")).state
+    resources = state.get("sources", {}).get("stripe", {}).get("resources", {})
+    return {name: r.get("created_cursor") for name, r in resources.items()}
+
+
+def totals(tmp_path: Path) -> dict[str, tuple[int, int]]:
+    return {
+        t: query(tmp_path, f"select count(*), count(distinct id) from stripe_raw.{t}")[0]
+        for t in ("customer", "charge")
+    }
+
+
+@pytest.fixture
+def small_packages(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = source_module.Backfill.__init__
+
+    def init(self: source_module.Backfill, *args: object, **kwargs: object) -> None:
+        original(self, workers=2, max_items=4, package_rows=120)
+
+    monkeypatch.setattr(source_module.Backfill, "__init__", init)
+
+
+@pytest.mark.usefixtures("small_packages")
+def test_first_load_in_several_packages(tmp_path: Path) -> None:
+    result = run(tmp_path)
+    n = killable_run.N_INITIAL
+    assert result.row_counts == {"customer": n, "charge": n}
+    assert [r["resources"] for r in result.stats.runs].count(["customer"]) >= 5
+    assert totals(tmp_path) == {"customer": (n, n), "charge": (n, n)}
+    newest = killable_run.NOW - 5_000_000 + (n - 1) * 1000
+    assert cursors(tmp_path) == {"customer": newest, "charge": newest}
+    # first loads appended in every package (I9), no merge staging dataset
+    assert not query(tmp_path, "select * from information_schema.tables where table_schema = 'stripe_raw_staging'")
+
+
+@pytest.mark.usefixtures("small_packages")
+def test_stopped_between_packages_then_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record = pipeline_module._record_steps
+    calls = []
+
+    def stop_after_two(*args: object) -> None:
+        record(*args)  # type: ignore[arg-type]
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # like a kill: two customer packages loaded, no cursor yet
+
+    monkeypatch.setattr(pipeline_module, "_record_steps", stop_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path)
+    assert 0 < query(tmp_path, "select count(*) from stripe_raw.customer")[0][0] < killable_run.N_INITIAL
+    assert not cursors(tmp_path).get("customer")
+
+    monkeypatch.setattr(pipeline_module, "_record_steps", record)
+    run(tmp_path)
+    n = killable_run.N_INITIAL
+    assert totals(tmp_path) == {"customer": (n, n), "charge": (n, n)}
+    newest = killable_run.NOW - 5_000_000 + (n - 1) * 1000
+    assert cursors(tmp_path) == {"customer": newest, "charge": newest}
