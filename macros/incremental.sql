@@ -37,8 +37,34 @@
     where not exists (
         select 1
         from ({{ upstream_sql }}) as upstream
-        where {% for key in keys %}upstream.{{ key }} = {{ this }}.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
+        where {{ keys_match('upstream', this, keys) }}
     )
+{%- endmacro %}
+
+
+{# `left`.key = `right`.key for every key, joined by and. #}
+{% macro keys_match(left, right, keys) -%}
+    {% for key in keys %}{{ left }}.{{ key }} = {{ right }}.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
+{%- endmacro %}
+
+
+{#
+    delete_rows_rebuilt(month_floor, changed_sql, keys): pre-hook of the incremental MRR and state
+    models: delete the rows their build recomputes, every row from `month_floor` on and every row
+    whose `keys` are in `changed_sql`; nothing on a first build.
+#}
+{% macro delete_rows_rebuilt(month_floor, changed_sql, keys) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where month_start >= {{ month_floor }}
+            or exists (
+                select 1
+                from ({{ changed_sql }}) as changed
+                where {{ keys_match('changed', this, keys) }}
+            )
+    {%- else -%}
+        select 'first build: nothing to delete' as delete_rows_rebuilt
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -66,19 +92,11 @@
 
 {# Pre-hook of int_mrr_contributions_computed: the rows its incremental build recomputes. #}
 {% macro mrr_contributions_delete_rebuilt() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }}
-        where month_start >= {{ mrr_month_floor('select max(month_start) from ' ~ this ~ ' where is_as_of_month') }}
-            or exists (
-                select 1
-                from {{ ref('int_invoice_lines_netted') }} as lines
-                where lines.inputs_synced_at > {{ incremental_watermark('inputs_synced_at') }}
-                    and lines.source_label = {{ this }}.source_label
-                    and lines.line_id = {{ this }}.line_id
-            )
-    {%- else -%}
-        select 'first build: nothing to delete' as mrr_contributions_delete_rebuilt
-    {%- endif -%}
+    {{ return(delete_rows_rebuilt(
+        mrr_month_floor('select max(month_start) from ' ~ this ~ ' where is_as_of_month'),
+        'select source_label, line_id from ' ~ ref('int_invoice_lines_netted')
+            ~ ' where inputs_synced_at > ' ~ incremental_watermark('inputs_synced_at'),
+        ['source_label', 'line_id'])) }}
 {%- endmacro %}
 
 
@@ -109,18 +127,8 @@
 
 {# Pre-hook of fct_mrr_movements: the rows its incremental build recomputes. #}
 {% macro mrr_movements_delete_rebuilt() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }}
-        where month_start >= {{ mrr_movements_month_floor() }}
-            or exists (
-                select 1
-                from ({{ mrr_movements_changed_customers() }}) as changed_customers
-                where changed_customers.source_label = {{ this }}.source_label
-                    and changed_customers.customer_id = {{ this }}.customer_id
-            )
-    {%- else -%}
-        select 'first build: nothing to delete' as mrr_movements_delete_rebuilt
-    {%- endif -%}
+    {{ return(delete_rows_rebuilt(mrr_movements_month_floor(), mrr_movements_changed_customers(),
+                                  ['source_label', 'customer_id'])) }}
 {%- endmacro %}
 
 
@@ -200,17 +208,9 @@
 
 {# Pre-hook of int_subscription_states_monthly: the rows its incremental build recomputes. #}
 {% macro subscription_states_delete_rebuilt() -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }}
-        where month_start >= {{ mrr_month_floor('select max(month_start) from ' ~ this) }}
-            or exists (
-                select 1
-                from {{ ref('stg_stripe__subscriptions') }} as subscriptions
-                where subscriptions.synced_at > {{ incremental_watermark('synced_at') }}
-                    and subscriptions.source_label = {{ this }}.source_label
-                    and subscriptions.subscription_id = {{ this }}.subscription_id
-            )
-    {%- else -%}
-        select 'first build: nothing to delete' as subscription_states_delete_rebuilt
-    {%- endif -%}
+    {{ return(delete_rows_rebuilt(
+        mrr_month_floor('select max(month_start) from ' ~ this),
+        'select source_label, subscription_id from ' ~ ref('stg_stripe__subscriptions')
+            ~ ' where synced_at > ' ~ incremental_watermark('synced_at'),
+        ['source_label', 'subscription_id'])) }}
 {%- endmacro %}
