@@ -21,7 +21,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from ingestion.fx import FX_DATASET, FX_PIPELINE, Override, exchange_rate_resource, extra_rates_table
 from ingestion.product_analytics import load_product_analytics
 from ingestion.source import Backfill, RunStats, stripe_source
-from ingestion.stripe_client import StripeError, requested_api_version
+from ingestion.stripe_client import StripeError
 from ingestion.warehouse import DltWarehouse
 
 PIPELINE_NAME = "stripe"
@@ -134,8 +134,9 @@ def run(
         if resources:
             kwargs["resources"] = ",".join(resources)
         backfill = Backfill()
-        with requested_api_version(api_version or dlt.config.get("sources.stripe.api_version")):
-            source = stripe_source(stats=stats, backfill=backfill, **kwargs)  # the source's client is created here
+        if api_version:  # else dlt injects config `sources.stripe.api_version`, if set
+            kwargs["api_version"] = api_version
+        source = stripe_source(stats=stats, backfill=backfill, **kwargs)
         if full_refresh:
             info = pipeline.run(source, refresh="drop_resources")
             row_counts = _row_counts(pipeline)

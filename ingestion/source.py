@@ -822,6 +822,7 @@ def stripe_source(
     account_id: str | None = None,
     table_prefix: str = "",
     api_base: str = DEFAULT_API_BASE,
+    api_version: str | None = None,
     start_date: str | None = None,
     resources: str | None = None,
     max_requests_per_second: float | None = None,
@@ -839,11 +840,14 @@ def stripe_source(
     """Stripe → `stripe_raw.<prefix><object>` (DECISIONS.md D2). Config: `sources.stripe.*`.
 
     `resources`: comma-separated table names to load (default: all). `start_date`: ISO date or unix
-    seconds; nothing created before it is listed. `stats`/`warehouse`/`backfill`: injected by the pipeline.
+    seconds; nothing created before it is listed. `api_version`: the `Stripe-Version` list requests send
+    (default the pinned one, D1; `2024-09-30.acacia` reads the pre-2025-03-31 shape).
+    `stats`/`warehouse`/`backfill`: injected by the pipeline.
     """
     client = StripeClient(
         api_key,
         api_base=api_base or DEFAULT_API_BASE,
+        api_version=api_version or None,
         account_id=account_id or None,
         max_requests_per_second=max_requests_per_second,
         retry=RetryPolicy(

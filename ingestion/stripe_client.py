@@ -19,8 +19,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,24 +33,6 @@ DEFAULT_API_BASE = "https://api.stripe.com"
 USER_AGENT = "stripe-revenue/0.1 (+dlt)"
 
 Params = Mapping[str, Any]
-
-
-# The version clients send when none is passed: the pinned one unless a run chose another
-# (`sources.stripe.api_version`, see `requested_api_version` and `ingestion.pipeline.run`).
-_API_VERSION: ContextVar[str | None] = ContextVar("stripe_api_version", default=None)
-
-
-@contextmanager
-def requested_api_version(version: str | None) -> Iterator[None]:
-    """Clients created inside send `version` as `Stripe-Version` (None: the pinned STRIPE_API_VERSION).
-
-    E.g. `2024-09-30.acacia` lists every object in the pre-2025-03-31 shape; events keep their own.
-    """
-    token = _API_VERSION.set(version or None)
-    try:
-        yield
-    finally:
-        _API_VERSION.reset(token)
 
 
 class StripeError(Exception):
@@ -309,7 +289,7 @@ class StripeClient:
         self._api_key = api_key
         self.api_base = api_base.rstrip("/")
         self.account_id = account_id or None
-        self.api_version = api_version or _API_VERSION.get() or STRIPE_API_VERSION
+        self.api_version = api_version or STRIPE_API_VERSION
         rate = default_rate_limit(api_key) if max_requests_per_second is None else max_requests_per_second
         self.limiter = RateLimiter(rate, sleep=sleep)
         self.retry = retry or RetryPolicy()
