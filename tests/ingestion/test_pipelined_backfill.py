@@ -26,7 +26,7 @@ def run(tmp_path: Path, phase: int = 1) -> pipeline_module.RunResult:
             load_fx=False,
             progress=False,
             page_size=50,
-            batch_rows=50,
+            batch_rows=1,  # one Arrow batch per page (<= 50 rows), so package sizes do not depend on slice timing
         )
 
 
@@ -48,7 +48,8 @@ def small_packages(monkeypatch: pytest.MonkeyPatch) -> None:
     original = source_module.Backfill.__init__
 
     def init(self: source_module.Backfill, *args: object, **kwargs: object) -> None:
-        original(self, workers=2, max_items=4, package_rows=120)
+        # packages of 100..149 rows: at least 5 for the 600 customers, however the pages fall
+        original(self, workers=2, max_items=4, package_rows=100)
 
     monkeypatch.setattr(source_module.Backfill, "__init__", init)
 
