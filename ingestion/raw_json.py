@@ -7,13 +7,17 @@ slice itself, so the JSON stored is the JSON Stripe sent, byte for byte, minus i
 whitespace (Stripe pretty-prints; such pages are compacted once, before slicing).
 
 Anything else read from a `RawObject` decodes the whole object once (orjson) and is cached.
+
+A listed page is kept column-wise (`RawPage`, I12): the page is read in a few whole-page msgspec
+passes (the objects' bytes, their heads with the embedded lists' bytes, then every embedded
+element's head in one go), so no Python work is done per object until a caller asks for one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, overload
 
 import msgspec
 import orjson
@@ -124,12 +128,84 @@ class RawObject(Mapping[str, Any]):
         return items, page.has_more
 
 
-def decode_list(body: bytes, fields: tuple[str, ...] = ()) -> tuple[list[RawObject], bool] | None:
-    """`(objects, has_more)` of a list page, or None when `body` is valid JSON of another shape.
-    `fields`: embedded lists to slice out of each object while reading its head.
+_HEADS = msgspec.json.Decoder(list[_Head])
 
+
+@cache
+def _page_heads_decoder(fields: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
+    """A page's object heads, each with its `fields` as embedded list objects of raw elements
+    (None where absent or null; any other shape is a `ValidationError`)."""
+    head = msgspec.defstruct(
+        "_PageHead_" + "_".join(fields), [(name, _RawList | None, None) for name in fields], bases=(_Head,)
+    )
+    return msgspec.json.Decoder(msgspec.defstruct("_PageHeads_" + "_".join(fields), [("data", list[head])]))
+
+
+class EmbeddedLists:
+    """One embedded list field (`lines`, `items`) of every object of a page, column-wise: object `i`
+    holds elements `raws[starts[i]:starts[i + 1]]` (their heads alike), `has_more[i]` tells whether
+    Stripe cut its list; `present[i]` is False where the object embeds no such list."""
+
+    __slots__ = ("has_more", "heads", "present", "raws", "starts")
+
+    def __init__(self, lists: Sequence[_RawList | None]) -> None:
+        self.raws: list[msgspec.Raw] = []
+        self.starts = [0]
+        self.present: list[bool] = []
+        self.has_more: list[bool] = []
+        for sub in lists:
+            if sub is not None:
+                self.raws += sub.data
+            self.starts.append(len(self.raws))
+            self.present.append(sub is not None)
+            self.has_more.append(sub is not None and sub.has_more)
+        # every element's head in one pass: the elements' bytes joined into one JSON array
+        self.heads: list[_Head] = _HEADS.decode(b"[" + b",".join(self.raws) + b"]") if self.raws else []
+
+
+class RawPage(Sequence[RawObject]):
+    """A list page's objects column-wise (`raws`, `heads`, `embedded` lists), I12. As a sequence it
+    yields `RawObject`s, built on access."""
+
+    __slots__ = ("embedded", "heads", "raws")
+
+    def __init__(self, raws: list[msgspec.Raw], heads: list[_Head], embedded: dict[str, EmbeddedLists]) -> None:
+        self.raws = raws
+        self.heads = heads
+        self.embedded = embedded
+
+    def __len__(self) -> int:
+        return len(self.raws)
+
+    @overload
+    def __getitem__(self, index: int) -> RawObject: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RawObject]: ...
+    def __getitem__(self, index: int | slice) -> RawObject | list[RawObject]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return RawObject(bytes(self.raws[index]), self.heads[index])
+
+
+def _decode_page(body: bytes, fields: tuple[str, ...]) -> tuple[RawPage, bool]:
+    page = _LIST.decode(body)  # pass 1: each object's bytes
+    heads = _page_heads_decoder(fields).decode(body).data  # pass 2: heads, embedded elements' bytes
+    embedded = {name: EmbeddedLists([getattr(head, name) for head in heads]) for name in fields}
+    return RawPage(page.data, heads, embedded), page.has_more
+
+
+def decode_list(body: bytes, fields: tuple[str, ...] = ()) -> tuple[Sequence[RawObject], bool] | None:
+    """`(objects, has_more)` of a list page, or None when `body` is valid JSON of another shape.
+    `fields`: embedded lists to slice out of each object in the same passes.
+
+    The objects come as a `RawPage` (column-wise); a page whose objects or embedded lists do not
+    have the usual shapes falls back to one `RawObject` per element, each read on its own.
     Raises `DecodeError` when `body` is not valid JSON (a truncated body)."""
     body = _compact(body)
+    try:
+        return _decode_page(body, fields)
+    except ValidationError:
+        pass
     try:
         page = _LIST.decode(body)
         decode = RawObject.decode

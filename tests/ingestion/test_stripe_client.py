@@ -303,3 +303,37 @@ def test_missing_key_is_a_clear_error() -> None:
 
 def test_repr_hides_the_key() -> None:
     assert KEY not in repr(client())
+
+
+def test_environment_proxies_and_ca_bundle_are_read_once_per_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """I12: requests would re-read them on every request; the session gets them once, same precedence."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/corp-ca.pem")
+    session = client()._session()
+    assert session.trust_env is False
+    assert session.proxies["https"] == "http://proxy.example:3128"
+    assert session.verify == "/etc/corp-ca.pem"
+    monkeypatch.setenv("NO_PROXY", "api.stripe.test")
+    assert "https" not in client()._session().proxies  # NO_PROXY still bypasses it
+
+
+def test_a_body_cut_short_is_retried(http: requests_mock.Mocker) -> None:
+    """The body is read in one go from the stream; a connection dropped mid-body (urllib3's
+    ProtocolError from an IncompleteRead) is retried like a truncated body."""
+    import io
+    from http.client import IncompleteRead
+
+    import urllib3
+
+    class Dropped(io.BytesIO):
+        def read(self, *args: Any) -> bytes:
+            raise IncompleteRead(b'{"object": "list", "da', 200)
+
+    raw = urllib3.HTTPResponse(body=Dropped(), status=200, preload_content=False)
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        urllib3.HTTPResponse(body=Dropped(), status=200, preload_content=False).read()
+    http.get(URL, [{"raw": raw}, {"json": list_object([{"id": "ch_1"}])}])
+    sleeps = Sleeps()
+    page = client(sleeps).list_page("/v1/charges")
+    assert [o["id"] for o in page.data] == ["ch_1"]
+    assert len(sleeps.calls) == 1  # one retry
