@@ -5,7 +5,7 @@ mix, both API shapes), serialises them as 100-object list pages (the bytes an HT
 carries), then loads the same pages into a fresh DuckDB three ways and reports objects/s for
 extract, normalize, load and overall:
 
-- `arrow`: what the `stripe` source does: orjson pages → D2 rows → `pyarrow.Table` → parquet;
+- `arrow`: what the `stripe` source does: pages read column-wise (msgspec) → D2 rows → `pyarrow.Table` → parquet;
 - `dicts-d2`: the same D2 rows as Python dicts (`data` a dict with a json hint), through dlt's
   default normalizer;
 - `dicts-nested`: the raw Stripe objects as dicts, dlt typing every nested field into child tables.
@@ -53,24 +53,27 @@ def make_pages(n: int, page_size: int = 100) -> list[bytes]:
     ]
 
 
-def arrow_items(pages: list[bytes], batch_rows: int = 2000) -> Iterator[Any]:
-    """As the source does: one Arrow table per page, concatenated to ~`batch_rows` rows per item."""
-    import pyarrow as pa
-
+def arrow_items(pages: list[bytes], batch_rows: int = 10_000) -> Iterator[Any]:
+    """As the source does (I10, I12): each page read column-wise into raw slices, pages gathered into
+    one Arrow table per ~`batch_rows` rows."""
     from ingestion.arrow_rows import RowBatch
+    from ingestion.raw_json import decode_list
 
-    pending: list[Any] = []
-    rows = 0
+    batch = RowBatch(None)
     for body in pages:
-        batch = RowBatch(None)
-        batch.add_many(orjson.loads(body)["data"], api_version=API_VERSION, state_at=1_800_000_000)
-        pending.append(batch.to_table())
-        rows += len(batch)
-        if rows >= batch_rows:
-            yield pa.concat_tables(pending)
-            pending, rows = [], 0
-    if pending:
-        yield pa.concat_tables(pending)
+        page, _ = decode_list(body)
+        batch.extend(
+            [head.id for head in page.heads],
+            [head.created for head in page.heads],
+            page.raws,
+            api_version=API_VERSION,
+            state_at=1_800_000_000,
+        )
+        if len(batch) >= batch_rows:
+            yield batch.to_table()
+            batch = RowBatch(None)
+    if len(batch):
+        yield batch.to_table()
 
 
 def d2_dict_items(pages: list[bytes]) -> Iterator[Any]:
@@ -104,6 +107,7 @@ def run_path(name: str, items: Callable[[list[bytes]], Iterator[Any]], pages: li
     import dlt
 
     from ingestion.arrow_rows import DLT_COLUMN_HINTS
+    from ingestion.pipeline import make_pipeline
 
     work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     try:
@@ -115,10 +119,9 @@ def run_path(name: str, items: Callable[[list[bytes]], Iterator[Any]], pages: li
             columns=columns,
             max_table_nesting=0 if name == "dicts-d2" else None,
         )
-        pipeline = dlt.pipeline(
-            pipeline_name=f"bench_{name.replace('-', '_')}",
-            destination=dlt.destinations.duckdb(str(work / "bench.duckdb")),
-            dataset_name="stripe_raw",
+        pipeline = make_pipeline(  # the source's destination settings (zstd strings, I12) for every path
+            f"bench_{name.replace('-', '_')}",
+            duckdb_file=str(work / "bench.duckdb"),
             pipelines_dir=str(work / "pipelines"),
         )
         timings: dict[str, float] = {}

@@ -16,7 +16,7 @@ import time
 
 BENCHMARKS: dict[str, list[str]] = {
     # Arrow fast path vs dlt's default normalizer on the same pages
-    "normalizer": ["bench.normalizer_paths", "--objects", "20000"],
+    "normalizer": ["bench.normalizer_paths", "--objects", "100000"],
     # backfill of the large fake account, no latency, no client limit
     "backfill": ["bench.ingestion_backfill", "--size", "large", "--latency-ms", "0", "--max-rps", "0", "--slices", "8"],
     # backfill with Stripe-like latency and a 100 req/s server limit (429 above it)
