@@ -34,4 +34,4 @@ bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf target logs .pytest_cache .ruff_cache *.duckdb *.duckdb.wal
+	rm -rf target logs .pytest_cache .ruff_cache *.duckdb *.duckdb.wal dashboard.html

@@ -24,6 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
     from ingestion import run_command
 
     run_command.add_parser(sub)
+    from ingestion import webhooks
+
+    webhooks.add_parser(sub)
+    from ingestion import dashboard
+
+    dashboard.add_parser(sub)
     return parser
 
 

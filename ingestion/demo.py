@@ -75,6 +75,15 @@ def run(args: argparse.Namespace) -> int:
         return rc
     _step("revenue (query it yourself: duckdb " + str(warehouse) + ")")
     print_headline(warehouse)
+    _step("dashboard")
+    from ingestion.dashboard import DashboardError, write_dashboard
+
+    try:
+        page = write_dashboard(warehouse, warehouse.with_name("dashboard.html"))
+    except DashboardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"dashboard written to {page} (open it in a browser; `stripe-revenue dashboard` rewrites it)")
     return 0
 
 

@@ -156,6 +156,9 @@ def run(
         if isinstance(exc, PipelineStepFailed):
             raise IngestionError(f"the {exc.step} step failed: {exc.exception}") from exc
         raise
+    if stats.spool is not None:
+        # the run's data is loaded: the webhook events it applied may go (I13); a failed run keeps them
+        stats.spool.remove_consumed()
     seconds = time.monotonic() - started
     fx_rows = 0
     if load_fx:
@@ -305,6 +308,13 @@ def format_summary(result: RunResult) -> str:
         + (f"; {result.fx_rows} exchange rates into {FX_DATASET}" if result.fx_rows else "")
     )
     lines.append(f"warehouse: {result.duckdb_path}")
+    spool = result.stats.spool
+    if spool is not None and (spool.counts.files or spool.counts.other_account or spool.counts.rejected):
+        c = spool.counts
+        lines.append(
+            f"webhook spool {spool.directory}: {c.files} events read, {c.removed} files applied and removed, "
+            f"{c.other_account} of another account skipped, {c.rejected} rejected"
+        )
     for warning in result.stats.warnings:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)

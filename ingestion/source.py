@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -40,6 +41,7 @@ from ingestion.events import EventFolder, should_apply
 from ingestion.raw_json import RawPage
 from ingestion.resources import EVENT, ResourceSpec, SubList, select_resources
 from ingestion.slices import ParallelLister, Slice
+from ingestion.spool import WebhookSpool, default_spool_dir
 from ingestion.stripe_client import (
     DEFAULT_API_BASE,
     ListPage,
@@ -91,6 +93,7 @@ class ResourceStats:
     states_skipped: int = 0  # event states older than what the warehouse holds
     tombstoned: int = 0
     refetched: int = 0  # objects changed by events, re-read with their expansions
+    spool_events: int = 0  # events of the webhook spool applied (I13)
     appended: bool = False  # first load into empty tables: written with `append` (I9)
     seconds: float = 0.0
 
@@ -105,6 +108,8 @@ class RunStats:
     retries: int = 0
     # one entry per dlt run of a pipelined backfill (I11): resources and seconds per dlt step
     runs: list[dict[str, Any]] = field(default_factory=list)
+    # the webhook spool this run read (I13); the pipeline removes its consumed files after the load
+    spool: WebhookSpool | None = None
 
     def warn(self, message: str) -> None:
         logger.warning(message)
@@ -132,6 +137,7 @@ class SourceContext:
     page_size: int
     batch_rows: int
     stats: RunStats
+    spool: WebhookSpool | None = None  # verified webhook events to apply with /v1/events' (I13)
 
     def table(self, name: str) -> str:
         return self.prefix + name
@@ -359,14 +365,37 @@ class ResourceExtractor:
             page_size=ctx.page_size,
             raw=True,
         )
+        spooled = ctx.spool.events_for(self.spec) if ctx.spool is not None and cursor is not None else []
+        listed: set[str] = set()
         for result in lister.poll(POLL_SECONDS):
             if result is None:
                 yield None  # nothing ready: let dlt advance the other resources meanwhile
                 continue
             self._account(result)
+            if spooled:
+                for part in result.tables.values():
+                    listed.update(part.id if isinstance(part, RowBatch) else part.column("id").to_pylist())
             yield from self._emit(result.tables)
+        if spooled:
+            yield from self._emit_spooled_events(spooled, listed)
         if self.max_created is not None:
             self.state["created_cursor"] = max(int(cursor or 0), self.max_created)
+
+    def _emit_spooled_events(self, spooled: list[Any], listed: set[str]) -> Iterator[Any]:
+        """Webhook events (I13) into the event table, except those `/v1/events` just listed: one row per
+        event id in a load, and the table merges on id across loads. Only on incremental runs (merge);
+        a first load (append) leaves the spool to the next run. The cursor stays the listing's."""
+        ctx = self.ctx
+        batch = RowBatch(ctx.account_id)
+        for entry in spooled:
+            if entry.id in listed or (ctx.start and entry.created < ctx.start):
+                continue
+            batch.add(entry.event, api_version=entry.event.get("api_version"), state_at=entry.created)
+            listed.add(entry.id)
+        self.stats.spool_events += len(batch)
+        assert ctx.spool is not None
+        ctx.spool.mark_applied(self.spec.name, spooled)
+        yield from self._emit({ctx.table(EVENT): batch.to_table()})
 
     def _first_load_hints(self) -> Iterator[Any]:
         """First load (no cursor) into tables that are missing or empty: append, not merge (I9).
@@ -614,6 +643,12 @@ class ResourceExtractor:
                 continue
             self.stats.events_read += len(events)
             folder.add_all(events)
+        if ctx.spool is not None:
+            # webhook events (I13) fold in like listed ones: by id once, latest `created` wins
+            spooled = ctx.spool.events_for(spec)
+            self.stats.spool_events += len(spooled)
+            folder.add_all(entry.event for entry in spooled)
+            ctx.spool.mark_applied(spec.name, spooled)
         states = folder.states()
         if not states:
             return
@@ -928,6 +963,7 @@ def stripe_source(
     max_retry_attempts: int = 8,
     retry_backoff_seconds: float = 0.5,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    webhook_spool: str | None = None,
     stats: Any = None,
     warehouse: Any = None,
     backfill: Any = None,
@@ -937,6 +973,8 @@ def stripe_source(
     `resources`: comma-separated table names to load (default: all). `start_date`: ISO date or unix
     seconds; nothing created before it is listed. `api_version`: the `Stripe-Version` list requests send
     (default the pinned one, D1; `2024-09-30.acacia` reads the pre-2025-03-31 shape).
+    `webhook_spool`: the folder `stripe-revenue webhooks serve` writes verified events to (I13); default
+    `<folder of DUCKDB_PATH>/stripe_webhook_spool` when it exists. Its events are applied on incremental runs.
     `stats`/`warehouse`/`backfill`: injected by the pipeline.
     """
     client = StripeClient(
@@ -964,6 +1002,10 @@ def stripe_source(
         batch_rows=max(1, int(batch_rows)),
         stats=stats if isinstance(stats, RunStats) else RunStats(),
     )
+    spool_dir = Path(webhook_spool) if webhook_spool else default_spool_dir()
+    if webhook_spool or spool_dir.is_dir():
+        ctx.spool = WebhookSpool(spool_dir, account_id=ctx.account_id, warn=ctx.stats.warn)
+        ctx.stats.spool = ctx.spool
     specs = select_resources(_as_list(resources), ctx.prefix)
     _quiet_expected_dlt_notices()
     pipelined = backfill if isinstance(backfill, Backfill) else None

@@ -79,20 +79,21 @@
 {%- endmacro %}
 
 {#
-    A select over one row per day from start_date to end_date inclusive, column `date_day`
-    (start/end are expressions over `from_relation`, which must have one row).
+    A select of every column of `from_relation` with one row per day from start_date to end_date
+    inclusive for each of its rows, column `date_day` (start/end are expressions over its columns).
 #}
 {% macro day_series(from_relation, start_date, end_date) -%}
     {{ return(adapter.dispatch('day_series', 'stripe_revenue')(from_relation, start_date, end_date)) }}
 {%- endmacro %}
 
 {% macro duckdb__day_series(from_relation, start_date, end_date) -%}
-    select cast(unnest(generate_series(cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval 1 day)) as date) as date_day
+    select {{ from_relation }}.*,
+        cast(unnest(generate_series(cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval 1 day)) as date) as date_day
     from {{ from_relation }}
 {%- endmacro %}
 
 {% macro default__day_series(from_relation, start_date, end_date) -%}
-    select cast(d as date) as date_day
+    select {{ from_relation }}.*, cast(d as date) as date_day
     from {{ from_relation }}, generate_series(cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval '1 day') as d
 {%- endmacro %}
 

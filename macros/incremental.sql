@@ -5,9 +5,23 @@
     table, as a SQL literal, read once when the model is compiled for its run, so neither the
     incremental delete nor a hook can move it; '-infinity' on a first or full-refresh build. A
     literal rather than a scalar subquery lets DuckDB skip older row groups by their zone maps.
+    `column` must be listed in the model's `incremental_columns` config: a table built before the
+    column existed is then rebuilt in full (should_full_refresh, macros/rebuild_older_tables.sql)
+    instead of failing on the missing column.
 #}
 {% macro incremental_watermark(column) -%}
+    {%- if execute and column not in (config.get('incremental_columns') or []) -%}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ ": incremental_watermark('" ~ column ~ "') reads a column that is not in the model's "
+            ~ "incremental_columns config; add it there, so that a table built without it is rebuilt in full") }}
+    {%- endif -%}
     {%- if execute and is_incremental() -%}
+        {%- set missing = incremental_columns_missing() -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ " was built by an older version of this project (no column " ~ missing | join(', ')
+                ~ "); run `dbt build --full-refresh -s " ~ model.name ~ "+`") }}
+        {%- endif -%}
         {%- set result = run_query(
             "select strftime(max(" ~ column ~ ") at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') from " ~ this) -%}
         {%- set latest = result.rows[0][0] -%}
@@ -20,14 +34,16 @@
 
 
 {#
-    prune_rows_missing_from(upstream_sql, keys): post-hook SQL that deletes this table's rows whose
-    `keys` are no longer in `upstream_sql` (a select of those key columns). For tables that hold
-    exactly one row per upstream key after their incremental insert, equal row counts mean there is
-    nothing to prune, so the anti-join over every key runs only when the counts differ.
+    prune_rows_missing_from(upstream_sql, keys, key_rows): post-hook SQL that deletes this table's rows
+    whose `keys` are no longer in `upstream_sql` (a select of those key columns). For tables that hold
+    every upstream key after their incremental insert, and one row per key (or, with `key_rows`, one
+    row per key satisfying that condition, e.g. the first part of a line), equal row counts mean there
+    is nothing to prune, so the anti-join over every key runs only when the counts differ.
 #}
-{% macro prune_rows_missing_from(upstream_sql, keys) -%}
+{% macro prune_rows_missing_from(upstream_sql, keys, key_rows=none) -%}
     {%- if execute -%}
-        {%- set counts = run_query("select (select count(*) from " ~ this ~ "), (select count(*) from ("
+        {%- set counts = run_query("select (select count(*) from " ~ this
+                                   ~ (" where " ~ key_rows if key_rows else "") ~ "), (select count(*) from ("
                                    ~ upstream_sql ~ ") as upstream)") -%}
         {%- if counts.rows[0][0] == counts.rows[0][1] -%}
             {{ return("select 'nothing to prune' as prune_rows_missing_from") }}
@@ -181,13 +197,9 @@
 {%- endmacro %}
 
 
-{# Pre-hook of fct_revenue_items: the rows its incremental build rebuilds (all of them when settings changed). #}
-{% macro revenue_items_delete_rebuilt() -%}
-    {%- if is_incremental() -%}
-        {%- set scope = revenue_items_rebuild_scope() -%}
-        delete from {{ this }}
-        {%- if scope.incremental %}
-        where revenue_type not in ('invoice_line', 'charge')
+{# SQL: true for the rows an incremental build of fct_revenue_items rebuilds within `scope` (revenue_items_rebuild_scope). #}
+{% macro revenue_items_rebuilt(scope) -%}
+    revenue_type not in ('invoice_line', 'charge')
             or {{ revenue_items_fx_rebuilt(scope, 'original_currency', 'cast(recognized_at as date)') }}
             or (revenue_type = 'invoice_line' and exists (
                 select 1 from {{ ref('int_invoice_lines_netted') }} as lines
@@ -199,10 +211,24 @@
                 where charges.inputs_synced_at > {{ scope.since }}
                     and charges.source_label = {{ this }}.source_label
                     and charges.charge_id = {{ this }}.charge_id))
+{%- endmacro %}
+
+
+{#
+    Pre-hook of fct_revenue_items: delete the rows its incremental build rebuilds (all of them when
+    settings changed), first keeping them for the change log (revenue_items_keep_rebuilt).
+#}
+{% macro revenue_items_delete_rebuilt() -%}
+    {{ revenue_item_changes_create(this) }};
+    {%- if is_incremental() %}
+        {%- set scope = revenue_items_rebuild_scope() %}
+        {%- if scope.incremental %}
+    {{ revenue_items_keep_rebuilt(scope) }};
+    delete from {{ this }} where rowid in (select kept_rowid from revenue_items_rebuilt_before)
+        {%- else %}
+    delete from {{ this }}
         {%- endif %}
-    {%- else -%}
-        select 'first build: nothing to delete' as revenue_items_delete_rebuilt
-    {%- endif -%}
+    {%- endif %}
 {%- endmacro %}
 
 

@@ -9,6 +9,7 @@
 #}
 {{ config(
     materialized='incremental',
+    incremental_columns=['inputs_synced_at', 'invoice_id'],
     unique_key=['source_label', 'charge_id'],
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',

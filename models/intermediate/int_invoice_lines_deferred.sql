@@ -18,11 +18,12 @@
 #}
 {{ config(
     materialized='incremental',
+    incremental_columns=['synced_at', 'deferral_mode', 'part_index'],
     unique_key=['source_label', 'line_id'],
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
-    post_hook="delete from {{ this }} where not exists (select 1 from {{ ref('int_invoice_lines_netted') }} as lines
-        where lines.is_paid and lines.source_label = {{ this }}.source_label and lines.line_id = {{ this }}.line_id)"
+    post_hook="{{ prune_rows_missing_from('select source_label, line_id from ' ~ ref('int_invoice_lines_netted')
+                                         ~ ' where is_paid', ['source_label', 'line_id'], key_rows='part_index = 0') }}"
 ) }}
 with
 
@@ -41,7 +42,7 @@ lines as (
                 select 1 from netted as changed
                 where changed.source_label = netted.source_label
                     and changed.invoice_id = netted.invoice_id
-                    and changed.synced_at > (select max(synced_at) from {{ this }})
+                    and changed.synced_at > {{ incremental_watermark('synced_at') }}
             )
             -- or everything, when the deferral mode changed
             or not exists (select 1 from {{ this }} where deferral_mode = '{{ var("deferral") }}')

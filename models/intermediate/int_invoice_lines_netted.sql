@@ -18,6 +18,7 @@
 #}
 {{ config(
     materialized='incremental',
+    incremental_columns=['inputs_synced_at'],
     unique_key=['source_label', 'invoice_id'],
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',

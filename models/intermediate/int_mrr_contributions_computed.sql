@@ -18,6 +18,7 @@
 #}
 {{ config(
     materialized='incremental',
+    incremental_columns=['inputs_synced_at', 'month_start', 'is_as_of_month'],
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="{{ mrr_contributions_delete_rebuilt() }}"

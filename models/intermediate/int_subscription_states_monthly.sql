@@ -11,6 +11,7 @@
 #}
 {{ config(
     materialized='incremental',
+    incremental_columns=['synced_at', 'month_start'],
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="{{ subscription_states_delete_rebuilt() }}"

@@ -14,6 +14,7 @@
 #}
 {{ config(
     materialized='incremental',
+    incremental_columns=['synced_at', 'currency', 'month_start', 'ending_mrr_minor'],
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mrr_movements_delete_rebuilt() }}"

@@ -12,13 +12,16 @@
     Incremental (S8): a build rebuilds the rows of invoice lines and charges synced since the last
     build (synced_at), every refund / credit note / dispute row (few), and the rows converted at an
     estimated rate (dated after the currency's latest published rate); everything when the settings
-    in build_settings changed. The pre-hook first deletes those rows.
+    in build_settings changed. The pre-hook first keeps and deletes those rows; the post-hook logs the
+    months of the rows that changed for the monthly facts (macros/revenue_item_changes.sql).
 #}
 {{ config(
     materialized='incremental',
+    incremental_columns=['synced_at', 'build_settings', 'is_fx_estimated'],
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ revenue_items_delete_rebuilt() }}"
+    pre_hook="{{ revenue_items_delete_rebuilt() }}",
+    post_hook="{{ revenue_items_log_changes() }}"
 ) }}
 {%- set parity = var('reference_parity', false) %}
 {%- set scope = revenue_items_rebuild_scope() %}

@@ -7,13 +7,28 @@
     Sums run over integer minor units and convert once per row at the end (exactly the sum of the
     rows' major amounts, faster than summing decimals), except in parity mode, where the reference's
     per-row amounts are not whole minor units.
+
+    Incremental by month (S8): a build rebuilds the months whose fct_revenue_items rows changed
+    (macros/revenue_item_changes.sql), the months of customers whose country or cohort changed since
+    the last build (compared with the copy of dim_customers the post-hook keeps) and the months of
+    products whose name changed.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    incremental_columns=['month_start', 'product_id', 'product_name'],
+    pre_hook="{{ revenue_months_delete_rebuilt(revenue_monthly_months_rebuilt()) }}",
+    post_hook="{{ revenue_monthly_keep_customers() }}"
+) }}
 {%- set parity = var('reference_parity', false) %}
 {%- set summed = 'amount' if parity else 'amount_minor' %}
+{%- set months = revenue_monthly_months_rebuilt() %}
 with
 
 items as (
     select * from {{ ref('fct_revenue_items') }}
+    where {{ in_months(month_start('recognized_at'), months) }}
 ),
 
 customers as (

@@ -2,14 +2,27 @@
     The top customers of each month by net recognised revenue (base currency), rank 1 first,
     var('top_customers_per_month') of them (default 10; ties broken by customer id). Sums in integer
     minor units outside parity mode (as fct_revenue_monthly).
+
+    Incremental by month (S8): a build rebuilds the months whose fct_revenue_items rows changed
+    (macros/revenue_item_changes.sql), the months listing a customer whose name, email or country
+    changed, and the months var('top_customers_per_month') cuts differently than it did.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    incremental_columns=['month_start', 'revenue_rank', 'customer_name', 'customer_email', 'customer_country'],
+    pre_hook="{{ revenue_months_delete_rebuilt(top_customers_months_rebuilt()) }}"
+) }}
 {%- set parity = var('reference_parity', false) %}
 {%- set summed = 'amount' if parity else 'amount_minor' %}
+{%- set months = top_customers_months_rebuilt() %}
 with
 
 items as (
     select * from {{ ref('fct_revenue_items') }}
     where customer_id is not null
+        and {{ in_months(month_start('recognized_at'), months) }}
 ),
 
 customers as (

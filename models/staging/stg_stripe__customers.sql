@@ -1,12 +1,19 @@
 {#
-    A table, not a view (S1): read by several models and tests in every build; parsing its JSON once
-    per build is cheaper than once per reader.
+    An incremental table, not a view (S1): read by several models and tests in every build; its JSON
+    is parsed once, and later builds parse only the raw rows synced since (as stg_stripe__invoices).
+    A change of this model's logic needs `--full-refresh`.
 #}
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    unique_key=['source_label', 'customer_id'],
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook="{{ stripe_prune_missing('customer', 'customer_id') }}"
+) }}
 with
 
 source as (
-    {{ stripe_source('customer') }}
+    {{ stripe_source('customer', incremental_since='synced_at') }}
 ),
 
 extracted as (

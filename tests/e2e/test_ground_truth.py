@@ -28,6 +28,7 @@ from fake_stripe.account import Account, build_account
 from fake_stripe.ground_truth import movement_amounts
 from fake_stripe.render import CURRENT_VERSION, LEGACY_VERSION
 from fake_stripe.server import FakeStripeServer
+from ingestion.dashboard import write_dashboard
 from ingestion.stripe_client import STRIPE_API_VERSION
 from tests.conftest import FIXED_NOW
 
@@ -209,6 +210,8 @@ def test_end_to_end_equals_ground_truth(tmp_path, size, seed):
         ingest(server, warehouse, rates)
         dbt(warehouse, "build")
         assert_matches_ground_truth(warehouse, account)
+        # the dashboard renders from real marts (read-only, about a second)
+        assert write_dashboard(warehouse, tmp_path / "dashboard.html").read_text().count("Plotly.newPlot(") == 6
 
         server.advance(20)
         ingest(server, warehouse, rates)

@@ -22,6 +22,10 @@ COMPARED = [
     "staging.stg_stripe__invoice_line_items",
     "staging.stg_stripe__charges",
     "staging.stg_stripe__balance_transactions",
+    "staging.stg_stripe__customers",
+    "staging.stg_stripe__subscriptions",
+    "staging.stg_stripe__subscription_items",
+    "intermediate.int_exchange_rates_filled",
     "intermediate.int_invoice_lines_netted",
     "intermediate.int_charges_linked",
     "intermediate.int_invoice_lines_deferred",
@@ -30,11 +34,14 @@ COMPARED = [
     "revenue_analytics.fct_revenue_items",
     "revenue_analytics.fct_mrr_movements",
     "revenue_analytics.fct_revenue_monthly",
+    "revenue_analytics.fct_top_customers_monthly",
 ]
 
 
 def _changes() -> RawAccount:
-    acc = RawAccount()
+    # the ECB publishes a JPY rate after the last one: JPY rows converted at the carried (estimated)
+    # rate since March are converted again, and the filled rates are rebuilt
+    acc = RawAccount(rates=[(dt.date(2024, 6, 3), "JPY", 170.0)])
     price = so.price("price_starter30", "prod_starter", 3000, "usd", LEGACY, ts("2018-06-01"), "month")
     # T's open June invoice gets paid (legacy shape), and July is invoiced (current shape)
     for iid, a, b, shape in (
@@ -85,6 +92,11 @@ def _changes() -> RawAccount:
         ),
         LEGACY,
     )
+    # B moves to Ireland (only the customer changes: every month of B's revenue moves to another
+    # country in fct_revenue_monthly, and B's rows in fct_top_customers_monthly change) and the Plus
+    # product is renamed (its months change name; nothing in fct_revenue_items changes)
+    acc.add("customer", so.customer("cus_B", LEGACY, ts("2024-01-10"), "Bo", "bo@example.com", "IE", "usd"), LEGACY)
+    acc.add("product", so.product("prod_plus", "Plus (2025)", LEGACY, ts("2018-06-01")), LEGACY)
     return acc
 
 
@@ -125,7 +137,51 @@ def test_incremental_build_equals_full_refresh(
             "select count(*) from staging.stg_stripe__invoices where invoice_id = 'in_Tvoid'"
         ).fetchone() == (0,)
         assert (
+            con.execute(
+                "select count(*) from revenue_analytics.fct_revenue_monthly where product_name = 'Plus (2025)'"
+            ).fetchone()[0]
+            > 0
+        )
+        assert con.execute(
+            """select distinct customer_country from revenue_analytics.fct_top_customers_monthly
+               where customer_id = 'cus_B'"""
+        ).fetchall() == [("IE",)]
+        assert (
             con.execute("""select sum(amount_minor) from revenue_analytics.fct_revenue_items
                               where invoice_id in ('in_T5', 'in_T6') or revenue_item_id = 'ch_D4'""").fetchone()[0]
             > 6000
         )
+
+
+@pytest.mark.slow
+def test_tables_of_an_older_version_are_rebuilt_in_full(
+    built: dict[str, Any], scenario_build: dict[str, Any], tmp_path: Path
+) -> None:
+    """A warehouse built before a watermark column existed (int_charges_linked without
+    inputs_synced_at, fct_revenue_items without build_settings) builds: those two tables are rebuilt
+    in full, with the same rows as before, instead of failing on the missing column."""
+    warehouse = tmp_path / "older.duckdb"
+    shutil.copy(scenario_build["warehouse"], warehouse)
+    dropped = {
+        "intermediate.int_charges_linked": "inputs_synced_at",
+        "revenue_analytics.fct_revenue_items": "build_settings",
+    }
+    with duckdb.connect(str(warehouse)) as con:
+        for table, column in dropped.items():
+            con.execute(f"alter table {table} drop column {column}")
+    selected = ["--select", "int_charges_linked", "fct_revenue_items"]
+    run = run_dbt(["run", *selected], warehouse, tmp_path / "dbt", SOURCES_VARS)
+    assert run.returncode == 0, run.output[-4000:]
+    assert "was built by an older version of this project" in run.output
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute(f"attach '{scenario_build['warehouse']}' as before (read_only)")
+        for table, column in dropped.items():
+            schema, name = table.split(".")
+            assert con.execute(f"select count(*) from (select {column} from {table})").fetchone()[0] > 0
+            for left, right in ((table, f"before.{schema}.{name}"), (f"before.{schema}.{name}", table)):
+                assert (
+                    con.execute(
+                        f"select count(*) from (select * from {left} except all select * from {right})"
+                    ).fetchone()[0]
+                    == 0
+                ), table

@@ -17,10 +17,6 @@ TAMPERING = {
     "deferred_parts_sum_to_lines": [
         "update intermediate.int_invoice_lines_deferred set amount = amount + 1 where revenue_item_id = 'il_A1_0'"
     ],
-    "revenue_items_unique": [
-        "insert into revenue_analytics.fct_revenue_items "
-        "select * from revenue_analytics.fct_revenue_items where revenue_item_id = 'il_B1'"
-    ],
     "paid_invoice_lines_reconcile": [
         "update intermediate.int_invoice_lines_netted set net_amount = net_amount - 1 where line_id = 'il_C1a'"
     ],
@@ -50,6 +46,13 @@ TAMPERING = {
     ],
 }
 
+# a revenue row counted twice: the primary-key test of fct_revenue_items, named revenue_items_unique,
+# holds every revenue row to its own id (it replaced a singular test asserting the same)
+DUPLICATE_REVENUE_ROW = (
+    "insert into revenue_analytics.fct_revenue_items "
+    "select * from revenue_analytics.fct_revenue_items where revenue_item_id = 'il_B1'"
+)
+
 
 def test_each_invariant_fails_when_broken(
     built: dict[str, Any], scenario_build: dict[str, Any], tmp_path: Path
@@ -60,6 +63,7 @@ def test_each_invariant_fails_when_broken(
     for statements in TAMPERING.values():
         for sql in statements:
             con.execute(sql)
+    con.execute(DUPLICATE_REVENUE_ROW)
     con.close()
     run = run_dbt(
         ["test", "--select", "path:tests/dbt/invariants", "fct_revenue_items"],
@@ -71,8 +75,8 @@ def test_each_invariant_fails_when_broken(
     for name in TAMPERING:
         expected = "warn" if name == "currencies_have_rate" else "fail"
         assert statuses.get(name) == expected, (name, statuses, run.output[-3000:])
-    # the generic primary-key test sees the duplicate too
-    assert [r["status"] for r in run.results if ".primary_key_fct_revenue_items_" in r["unique_id"]] == ["fail"]
+    # the "revenue items unique" invariant (fct_revenue_items' primary-key test) sees the duplicate
+    assert [r["status"] for r in run.results if ".revenue_items_unique" in r["unique_id"]] == ["fail"]
 
 
 def test_missing_raw_data_says_what_to_run(tmp_path: Path) -> None:
