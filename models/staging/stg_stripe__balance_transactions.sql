@@ -6,8 +6,6 @@
 {{ config(
     materialized='incremental',
     unique_key=['source_label', 'balance_transaction_id'],
-    incremental_strategy='delete+insert',
-    on_schema_change='sync_all_columns',
     post_hook="{{ stripe_prune_missing('balance_transaction', 'balance_transaction_id') }}"
 ) }}
 with

@@ -7,8 +7,6 @@
 {{ config(
     materialized='incremental',
     unique_key=['source_label', 'charge_id'],
-    incremental_strategy='delete+insert',
-    on_schema_change='sync_all_columns',
     post_hook="{{ stripe_prune_missing('charge', 'charge_id') }}"
 ) }}
 with

@@ -7,8 +7,6 @@
 {{ config(
     materialized='incremental',
     unique_key=['source_label', 'line_id'],
-    incremental_strategy='delete+insert',
-    on_schema_change='sync_all_columns',
     post_hook="{{ stripe_prune_missing('invoice_line_item', 'line_id') }}"
 ) }}
 with

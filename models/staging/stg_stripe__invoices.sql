@@ -7,8 +7,6 @@
 {{ config(
     materialized='incremental',
     unique_key=['source_label', 'invoice_id'],
-    incremental_strategy='delete+insert',
-    on_schema_change='sync_all_columns',
     post_hook="{{ stripe_prune_missing('invoice', 'invoice_id') }}"
 ) }}
 with

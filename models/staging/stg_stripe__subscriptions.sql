@@ -6,8 +6,6 @@
 {{ config(
     materialized='incremental',
     unique_key=['source_label', 'subscription_id'],
-    incremental_strategy='delete+insert',
-    on_schema_change='sync_all_columns',
     post_hook="{{ stripe_prune_missing('subscription', 'subscription_id') }}"
 ) }}
 with
