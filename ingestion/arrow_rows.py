@@ -159,22 +159,6 @@ class RowBatch:
         self.deleted_at += [None] * n
         self.parent_id += [None] * n if parent_ids is None else parent_ids
 
-    def add_many(
-        self,
-        objects: Iterable[Mapping[str, Any]],
-        *,
-        api_version: str | None,
-        state_at: int,
-        created: int | None = None,
-        parent_id: str | None = None,
-    ) -> int:
-        """Add objects that share one state (a listed page). Returns how many were added."""
-        n = 0
-        for obj in objects:
-            self.add(obj, api_version=api_version, state_at=state_at, created=created, parent_id=parent_id)
-            n += 1
-        return n
-
     def absorb(self, other: RowBatch) -> None:
         """Append `other`'s rows (same account): pages are gathered this way and turned into one
         Arrow table per ~10,000 rows, not one per page (I12)."""
@@ -213,7 +197,8 @@ def objects_to_table(
 ) -> pa.Table:
     """Objects sharing one state (one listed page) → a D2 table."""
     batch = RowBatch(account_id)
-    batch.add_many(objects, api_version=api_version, state_at=state_at, created=created, parent_id=parent_id)
+    for obj in objects:
+        batch.add(obj, api_version=api_version, state_at=state_at, created=created, parent_id=parent_id)
     return batch.to_table(synced_at)
 
 

@@ -118,7 +118,7 @@ class RunStats:
 
 @dataclass
 class PageResult:
-    tables: dict[str, pa.Table | RowBatch]  # a listed page's rows stay a `RowBatch` until emitted
+    tables: dict[str, RowBatch]  # a page's rows per table; `_emit` makes Arrow tables a batch of pages at a time
     count: int
     max_created: int | None
     ids: list[str] | None = None
@@ -373,8 +373,8 @@ class ResourceExtractor:
                 continue
             self._account(result)
             if spooled:
-                for part in result.tables.values():
-                    listed.update(part.id if isinstance(part, RowBatch) else part.column("id").to_pylist())
+                for batch in result.tables.values():
+                    listed.update(batch.id)
             yield from self._emit(result.tables)
         if spooled:
             yield from self._emit_spooled_events(spooled, listed)
@@ -454,13 +454,12 @@ class ResourceExtractor:
             yield from self._list(lo)
 
     def _listed_page(self, page: ListPage, _slice: Slice) -> PageResult:
-        """Runs in a worker thread: one listed page → rows (sub-lists paged here too), left as
-        `RowBatch`es that `_emit` turns into Arrow tables a batch of pages at a time."""
-        return self._page_rows(page, self._client_side_lo, as_tables=False)
+        """Runs in a worker thread: one listed page → rows (sub-lists paged here too)."""
+        return self._page_rows(page, self._client_side_lo)
 
-    def _page_rows(self, page: ListPage, lo: int | None, as_tables: bool = True) -> PageResult:
+    def _page_rows(self, page: ListPage, lo: int | None) -> PageResult:
         if isinstance(page.data, RawPage):
-            return self._raw_page_rows(page, page.data, lo, as_tables)
+            return self._raw_page_rows(page, page.data, lo)
         ctx, spec = self.ctx, self.spec
         version = self.client.api_version
         main = RowBatch(ctx.account_id)
@@ -482,9 +481,9 @@ class ResourceExtractor:
                 ids.append(oid)
             for sub in spec.sub_lists:
                 self._add_sub_rows(sub, obj, subs[sub.table], api_version=version, state_at=page.requested_at)
-        return self._page_result(main, subs, max_created, ids if track else None, as_tables)
+        return self._page_result(main, subs, max_created, ids if track else None)
 
-    def _raw_page_rows(self, page: ListPage, data: RawPage, lo: int | None, as_tables: bool) -> PageResult:
+    def _raw_page_rows(self, page: ListPage, data: RawPage, lo: int | None) -> PageResult:
         """`_page_rows` column-wise (I12): the same rows, without a Python object per listed object."""
         ctx, spec = self.ctx, self.spec
         version, state_at = self.client.api_version, page.requested_at
@@ -531,29 +530,22 @@ class ResourceExtractor:
             )
         ints = [c for c in created if isinstance(c, int)]
         tracked = ids if self.seen_ids is not None else None
-        return self._page_result(main, subs, max(ints) if ints else None, tracked, as_tables)
+        return self._page_result(main, subs, max(ints) if ints else None, tracked)
 
     def _page_result(
-        self,
-        main: RowBatch,
-        subs: dict[str, RowBatch],
-        max_created: int | None,
-        ids: list[str] | None,
-        as_tables: bool,
+        self, main: RowBatch, subs: dict[str, RowBatch], max_created: int | None, ids: list[str] | None
     ) -> PageResult:
         ctx = self.ctx
-        tables: dict[str, pa.Table | RowBatch] = {ctx.table(self.spec.name): main}
+        tables = {ctx.table(self.spec.name): main}
         for name, batch in subs.items():
             tables[ctx.table(name)] = batch
-        if as_tables:
-            tables = {name: batch.to_table() for name, batch in tables.items()}
         sub_ids = {ctx.table(name): list(batch.id) for name, batch in subs.items()} if ids is not None else None
         return PageResult(tables, len(main), max_created, ids, sub_ids)
 
     def _event_rows_page(self, page: ListPage, _slice: Slice) -> PageResult:
         batch = RowBatch(self.ctx.account_id)
         max_created: int | None = None
-        if isinstance(page.data, RawPage):  # column-wise (I12); rows stay a RowBatch until emitted
+        if isinstance(page.data, RawPage):  # column-wise (I12)
             heads = [head for head in page.data.heads if isinstance(head.id, str)]
             raws = (
                 page.data.raws
@@ -571,7 +563,7 @@ class ResourceExtractor:
             created = int(event.get("created") or 0)
             batch.add(event, api_version=event.get("api_version"), state_at=created)
             max_created = created if max_created is None else max(max_created, created)
-        return PageResult({self.ctx.table(EVENT): batch.to_table()}, len(batch), max_created)
+        return PageResult({self.ctx.table(EVENT): batch}, len(batch), max_created)
 
     def _add_sub_rows(
         self,
@@ -777,12 +769,10 @@ class ResourceExtractor:
         time the parent was read."""
         ctx = self.ctx
         out: dict[str, pa.Table] = {}
-        read_at = {
-            pid: int(r.tables[ctx.table(self.spec.name)].column("state_at")[0].as_py()) for pid, r in reread.items()
-        }
+        read_at = {pid: int(r.tables[ctx.table(self.spec.name)].state_at[0]) for pid, r in reread.items()}
         for sub in self.spec.sub_lists:
             name = ctx.table(sub.table)
-            listed = {i for r in reread.values() if name in r.tables for i in r.tables[name].column("id").to_pylist()}
+            listed = {i for r in reread.values() if name in r.tables for i in r.tables[name].id}
             batch = RowBatch(ctx.account_id)
             for row in ctx.warehouse.live_children(name, list(reread)):
                 if row.id in listed or row.parent_id not in read_at:
