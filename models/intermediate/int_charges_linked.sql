@@ -19,11 +19,11 @@
 {%- set since = incremental_watermark('inputs_synced_at') %}
 with
 
-all_charges as (
+all_charges as {{ inlined() }} (
     select * from {{ ref('stg_stripe__charges') }}
 ),
 
-invoices as (
+invoices as {{ inlined() }} (
     select * from {{ ref('stg_stripe__invoices') }}
 ),
 

@@ -7,11 +7,11 @@
 #}
 with
 
-invoices as (
+invoices as {{ inlined() }} (
     select * from {{ ref('stg_stripe__invoices') }}
 ),
 
-subscriptions as (
+subscriptions as {{ inlined() }} (
     select * from {{ ref('stg_stripe__subscriptions') }}
 ),
 

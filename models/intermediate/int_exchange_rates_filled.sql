@@ -19,7 +19,7 @@
 {%- set changed = exchange_rates_changed() %}
 with
 
-rates as (
+rates as {{ inlined() }} (
     select * from {{ ref('stg_reference__exchange_rates') }}
 ),
 

@@ -27,7 +27,7 @@
 ) }}
 with
 
-netted as (
+netted as {{ inlined() }} (
     select * from {{ ref('int_invoice_lines_netted') }}
 ),
 

@@ -28,23 +28,23 @@
 {%- set since = incremental_watermark('inputs_synced_at') %}
 with
 
-all_lines as (
+all_lines as {{ inlined() }} (
     select * from {{ ref('stg_stripe__invoice_line_items') }}
 ),
 
-all_invoices as (
+all_invoices as {{ inlined() }} (
     select * from {{ ref('stg_stripe__invoices') }}
 ),
 
-prices as (
+prices as {{ inlined() }} (
     select * from {{ ref('stg_stripe__prices') }}
 ),
 
-subscriptions as (
+subscriptions as {{ inlined() }} (
     select * from {{ ref('stg_stripe__subscriptions') }}
 ),
 
-discounts as (
+discounts as {{ inlined() }} (
     select * from {{ ref('int_discounts_collected') }}
 ),
 

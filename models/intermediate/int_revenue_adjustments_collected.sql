@@ -10,7 +10,7 @@
 #}
 with
 
-refunds as (
+refunds as {{ inlined() }} (
     select * from {{ ref('stg_stripe__refunds') }}
 ),
 
@@ -22,7 +22,7 @@ disputes as (
     select * from {{ ref('stg_stripe__disputes') }}
 ),
 
-charges as (
+charges as {{ inlined() }} (
     select * from {{ ref('int_charges_linked') }}
 ),
 

@@ -6,11 +6,11 @@
 #}
 with
 
-customers as (
+customers as {{ inlined() }} (
     select * from {{ ref('stg_stripe__customers') }}
 ),
 
-invoices as (
+invoices as {{ inlined() }} (
     select * from {{ ref('stg_stripe__invoices') }}
 ),
 

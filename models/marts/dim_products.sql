@@ -4,7 +4,7 @@
 #}
 with
 
-products as (
+products as {{ inlined() }} (
     select * from {{ ref('stg_stripe__products') }}
 ),
 

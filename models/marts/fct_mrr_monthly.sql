@@ -5,7 +5,7 @@
 #}
 with
 
-movements as (
+movements as {{ inlined() }} (
     select * from {{ ref('fct_mrr_movements') }}
 ),
 

@@ -59,7 +59,7 @@ exchange_rates as (
     select * from {{ ref('int_exchange_rates_filled') }}
 ),
 
-currency_exponents as (
+currency_exponents as {{ inlined() }} (
     select * from {{ ref('currency_exponents') }}
 ),
 

@@ -185,3 +185,53 @@ def test_tables_of_an_older_version_are_rebuilt_in_full(
                     ).fetchone()[0]
                     == 0
                 ), table
+
+
+@pytest.mark.slow
+def test_incremental_tables_follow_a_changed_schema(
+    built: dict[str, Any], scenario_build: dict[str, Any], tmp_path: Path
+) -> None:
+    """An incremental table whose columns differ from its model's (a column the model has since
+    added, one it has since removed) is brought in line on its next incremental build, by the
+    model's on_schema_change: staging syncs every column, the marts add the new ones."""
+    warehouse = tmp_path / "changed.duckdb"
+    shutil.copy(scenario_build["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table staging.stg_stripe__invoices drop column customer_email")
+        con.execute("alter table staging.stg_stripe__invoices add column dropped_since varchar")
+        con.execute("alter table revenue_analytics.fct_revenue_monthly drop column revenue_items")
+        con.execute("alter table revenue_analytics.fct_revenue_monthly add column kept_by_append varchar")
+    selected = ["--select", "stg_stripe__invoices", "fct_revenue_monthly"]
+    run = run_dbt(["run", *selected], warehouse, tmp_path / "dbt", SOURCES_VARS)
+    assert run.returncode == 0, run.output[-4000:]
+
+    def columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+        return {row[0] for row in con.execute(f"select column_name from (describe {table})").fetchall()}
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute(f"attach '{scenario_build['warehouse']}' as before (read_only)")
+        invoices = columns(con, "staging.stg_stripe__invoices")
+        assert invoices == columns(con, "before.staging.stg_stripe__invoices")
+        monthly = columns(con, "revenue_analytics.fct_revenue_monthly")
+        assert monthly == columns(con, "before.revenue_analytics.fct_revenue_monthly") | {"kept_by_append"}
+
+
+@pytest.mark.slow
+def test_a_failed_build_keeps_the_previous_table(
+    built: dict[str, Any], scenario_build: dict[str, Any], tmp_path: Path
+) -> None:
+    """A table is dropped and created again in one transaction (DECISIONS.md S10): when its query
+    fails after the drop ran (an as-of instant that is not a timestamp fails in the create), the
+    transaction rolls back and the previous table, every row, is still there."""
+    warehouse = tmp_path / "failed.duckdb"
+    shutil.copy(scenario_build["warehouse"], warehouse)
+    variables = {**SOURCES_VARS, "as_of": "not a timestamp"}
+    run = run_dbt(["run", "--select", "int_months_spanned"], warehouse, tmp_path / "dbt", variables)
+    assert run.returncode == 1, run.output[-4000:]
+    assert "not a timestamp" in run.output
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute(f"attach '{scenario_build['warehouse']}' as before (read_only)")
+        table = "intermediate.int_months_spanned"
+        assert con.execute(f"select count(*) from {table}").fetchone()[0] > 0
+        for left, right in ((table, f"before.{table}"), (f"before.{table}", table)):
+            assert con.execute(f"select count(*) from (from {left} except all from {right})").fetchone()[0] == 0

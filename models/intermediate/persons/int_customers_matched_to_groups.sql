@@ -18,7 +18,7 @@ customers as (
     select * from {{ ref('stg_stripe__customers') }}
 ),
 
-customer_persons as (
+customer_persons as {{ inlined() }} (
     select * from {{ ref('int_customers_matched_to_persons') }}
 ),
 

@@ -18,7 +18,7 @@
 {%- set person_key = var('person_metadata_key', 'posthog_person_distinct_id') %}
 with
 
-customers as (
+customers as {{ inlined() }} (
     select * from {{ ref('stg_stripe__customers') }}
 ),
 
@@ -26,15 +26,15 @@ subscriptions as (
     select * from {{ ref('stg_stripe__subscriptions') }}
 ),
 
-charges as (
+charges as {{ inlined() }} (
     select * from {{ ref('stg_stripe__charges') }}
 ),
 
-invoices as (
+invoices as {{ inlined() }} (
     select * from {{ ref('stg_stripe__invoices') }}
 ),
 
-persons as (
+persons as {{ inlined() }} (
     select * from {{ ref('stg_product_analytics__persons') }}
 ),
 

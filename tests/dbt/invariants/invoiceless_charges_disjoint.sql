@@ -13,7 +13,7 @@ invoiceless as (
     where items.revenue_type = 'charge'
 ),
 
-invoices as (
+invoices as {{ inlined() }} (
     select * from {{ ref('stg_stripe__invoices') }}
 ),
 

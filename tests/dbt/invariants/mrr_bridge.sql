@@ -4,7 +4,7 @@
 -- (movement 'unconverted') are reported by the rate test, not here.
 with
 
-movements as (
+movements as {{ inlined() }} (
     select * from {{ ref('fct_mrr_movements') }}
 ),
 
