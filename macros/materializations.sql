@@ -1,12 +1,14 @@
 {#
-    Table and view materializations that replace the relation in place (DECISIONS.md S10).
+    Table, view and incremental materializations that replace or change the relation in place, in
+    one transaction (DECISIONS.md S10).
 
-    dbt's own build the new relation under a temporary name, rename the old one to a backup name,
-    rename the new one into place and drop the backup: four adapter calls, each of which builds a
-    fresh macro context in dbt's Python (about 30 ms each, on the one thread the GIL allows). DuckDB's
-    DDL is transactional, so dropping the old relation and creating the new one in one transaction is
-    just as atomic: a reader sees the old relation until the commit, and a failed build rolls back to
-    it. One statement, no adapter calls. Contracts, hooks and docs work as in dbt's versions.
+    dbt's own table and view build the new relation under a temporary name, rename the old one to a
+    backup name, rename the new one into place and drop the backup: four adapter calls, each of which
+    builds a fresh macro context in dbt's Python (about 30 ms each, on the one thread the GIL
+    allows). DuckDB's DDL is transactional, so dropping the old relation and creating the new one in
+    one transaction is just as atomic: a reader sees the old relation until the commit, and a failed
+    build rolls back to it. One statement, no adapter calls. Contracts, hooks and docs work as in
+    dbt's versions.
 #}
 {% materialization table, adapter='duckdb' %}
     {{ return(replace_relation_in_place('table')) }}
