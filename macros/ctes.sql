@@ -3,19 +3,8 @@
     more than once in its model. DuckDB (like Postgres) materializes a CTE referenced more than
     once: every row and every column of the table, before anything is filtered or joined (a quarter
     of a second for a million invoices). Inlined, each use scans only its columns, with its filters
-    pushed into the scan (S10).
+    pushed into the scan (S10). Other warehouses do not know the hint and get none.
 #}
 {% macro inlined() -%}
-    {{ return(adapter.dispatch('inlined', 'stripe_revenue')()) }}
-{%- endmacro %}
-
-{% macro duckdb__inlined() -%}
-    not materialized
-{%- endmacro %}
-
-{% macro postgres__inlined() -%}
-    not materialized
-{%- endmacro %}
-
-{% macro default__inlined() -%}
+    {%- if target.type in ('duckdb', 'postgres') -%} not materialized {%- endif -%}
 {%- endmacro %}
