@@ -46,7 +46,8 @@
                                    ~ (" where " ~ key_rows if key_rows else "") ~ "), (select count(*) from ("
                                    ~ upstream_sql ~ ") as upstream)") -%}
         {%- if counts.rows[0][0] == counts.rows[0][1] -%}
-            {{ return("select 'nothing to prune' as prune_rows_missing_from") }}
+            {#- an empty hook runs no statement -#}
+            {{ return('') }}
         {%- endif -%}
     {%- endif -%}
     delete from {{ this }}
@@ -78,8 +79,6 @@
                 from ({{ changed_sql }}) as changed
                 where {{ keys_match('changed', this, keys) }}
             )
-    {%- else -%}
-        select 'first build: nothing to delete' as delete_rows_rebuilt
     {%- endif -%}
 {%- endmacro %}
 

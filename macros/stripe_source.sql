@@ -45,14 +45,16 @@
                 database=base.database, schema=base.schema, identifier=prefix ~ base.identifier) -%}
         {%- set exists = true -%}
         {%- if execute -%}
-            {%- if not adapter.check_schema_exists(base.database, base.schema) -%}
+            {#- get_relation reads dbt's relation cache; check_schema_exists runs a macro and a query,
+                so it is asked only when the table is missing -#}
+            {%- set found = adapter.get_relation(database=base.database, schema=base.schema,
+                                                  identifier=prefix ~ base.identifier) -%}
+            {%- if found is none and not adapter.check_schema_exists(base.database, base.schema) -%}
                 {{ exceptions.raise_compiler_error(
                     "The raw Stripe schema '" ~ base.schema ~ "' does not exist in " ~ (base.database or target.database)
                     ~ ": load Stripe first (`dlt pipeline stripe run`, or `stripe-revenue demo` for the fake account), "
                     ~ "then run `dbt build`. Set DUCKDB_PATH to the warehouse the ingestion wrote.") }}
             {%- endif -%}
-            {%- set found = adapter.get_relation(database=base.database, schema=base.schema,
-                                                  identifier=prefix ~ base.identifier) -%}
             {%- if found is none -%}
                 {%- set exists = false -%}
                 {%- do log("stripe_source: raw table " ~ relation ~ " not found, read as empty "

@@ -189,4 +189,4 @@ final as (
         and best_links.invoice_id = linked_invoices.invoice_id
 )
 
-select * from final
+select final.*, {{ built_at() }} as built_at from final

@@ -155,4 +155,4 @@ final as (
     from parts
 )
 
-select * from final
+select final.*, {{ built_at() }} as built_at from final

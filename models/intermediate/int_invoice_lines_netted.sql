@@ -392,4 +392,4 @@ final as (
         and subscription_coupons.coupon_rank = 1
 )
 
-select * from final
+select final.*, {{ built_at() }} as built_at from final

@@ -101,4 +101,4 @@ final as (
         and covering.subscription_id = subscriptions.subscription_id
 )
 
-select * from final
+select final.*, {{ built_at() }} as built_at from final

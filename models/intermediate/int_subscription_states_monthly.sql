@@ -73,4 +73,4 @@ final as (
     from spans
 )
 
-select * from final
+select final.*, {{ built_at() }} as built_at from final

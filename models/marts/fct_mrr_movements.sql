@@ -232,4 +232,4 @@ final as (
     {%- endif %}
 )
 
-select * from final
+select final.*, {{ built_at() }} as built_at from final

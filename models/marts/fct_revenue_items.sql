@@ -257,4 +257,4 @@ final as (
     from converted
 )
 
-select * from final
+select final.*, {{ built_at() }} as built_at from final

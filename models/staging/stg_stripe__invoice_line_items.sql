@@ -143,4 +143,4 @@ final as (
         on upper(shaped.currency) = currency_exponents.currency
 )
 
-select * from final
+select final.*, {{ built_at() }} as built_at from final

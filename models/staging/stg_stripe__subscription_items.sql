@@ -68,4 +68,4 @@ final as (
         on upper(extracted.currency) = currency_exponents.currency
 )
 
-select * from final
+select final.*, {{ built_at() }} as built_at from final

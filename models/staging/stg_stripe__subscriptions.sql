@@ -77,4 +77,4 @@ final as (
     from extracted
 )
 
-select * from final
+select final.*, {{ built_at() }} as built_at from final

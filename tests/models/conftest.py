@@ -55,6 +55,8 @@ def run_dbt(args: list[str], warehouse: Path, work: Path, variables: dict[str, A
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
     results_file = work / "target" / "run_results.json"
     results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
+    # the nodes' results; the project's on-run-start / on-run-end hooks (DECISIONS.md S11) left out
+    results = [r for r in results if not r["unique_id"].startswith("operation.")]
     return DbtRun(proc.returncode, proc.stdout + proc.stderr, results)
 
 

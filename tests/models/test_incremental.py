@@ -39,9 +39,13 @@ COMPARED = [
 
 
 def _rows_differing(con: duckdb.DuckDBPyConnection, left: str, right: str) -> tuple[int, int]:
-    """(rows of `left` not in `right`, rows of `right` not in `left`), duplicates counted."""
+    """(rows of `left` not in `right`, rows of `right` not in `left`), duplicates counted; `built_at`
+    (when the row was written) left out."""
+    columns = "columns(lambda c: c <> 'built_at')"
     return tuple(
-        con.execute(f"select count(*) from (select * from {a} except all select * from {b})").fetchone()[0]
+        con.execute(
+            f"select count(*) from (select {columns} from {a} except all select {columns} from {b})"
+        ).fetchone()[0]
         for a, b in ((left, right), (right, left))
     )
 

@@ -1,0 +1,80 @@
+{#
+    Primary-key tests that check what changed (DECISIONS.md S11).
+
+    The big incremental tables carry `built_at`: when the build that last wrote the row started
+    (dbt's run_started_at, the same instant for every model of one invocation). When every data
+    test of the project passed in one invocation, on-run-end records that invocation's start in
+    `dbt_data_tests_passed`. A primary-key test with `checked_since: built_at` then reads only the
+    keys of rows built after that instant, and every row holding one of them: a duplicate needs
+    at least one such row, since all older rows were unique when the tests last passed, and
+    deleting rows creates no duplicate. So a scheduled build tests the thousand rows it rewrote,
+    not the million it kept, and stays as strict.
+
+    Everything is checked again when the tests never passed together in one invocation, when the
+    set of data tests changed since (a new test sees every row), when a run was selective (`-s`:
+    the mark does not move), and with `--vars '{full_checks: true}'`.
+#}
+
+{# This invocation's start as a timestamp with time zone literal: the `built_at` of the rows it writes. #}
+{% macro built_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as {{ dbt.type_timestamp() }} with time zone)
+{%- endmacro %}
+
+
+{% macro data_tests_passed_relation() -%}
+    {{ return(api.Relation.create(database=target.database, schema=target.schema,
+                                  identifier='dbt_data_tests_passed')) }}
+{%- endmacro %}
+
+
+{# A digest of the project's data tests: a mark recorded for another set of tests does not count. #}
+{% macro data_tests_fingerprint() -%}
+    {%- set ids = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test')
+                  | map(attribute='unique_id') | sort -%}
+    {{ return(local_md5(ids | join(','))) }}
+{%- endmacro %}
+
+
+{# on-run-start: the table on-run-end writes the mark to. #}
+{% macro create_data_tests_passed() -%}
+    create table if not exists {{ data_tests_passed_relation() }} (
+        tests_fingerprint {{ dbt.type_string() }},
+        passed_through {{ dbt.type_timestamp() }} with time zone
+    )
+{%- endmacro %}
+
+
+{#
+    The instant through which every data test passed, as a SQL literal, or none: check every row
+    (no such instant, another set of tests, var full_checks, or a command that runs no hooks).
+#}
+{% macro data_tests_passed_through() -%}
+    {%- if not execute or var('full_checks', false) or flags.WHICH not in ('build', 'test') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set result = run_query(
+        "select strftime(max(passed_through) at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') from "
+        ~ data_tests_passed_relation() ~ " where tests_fingerprint = '" ~ data_tests_fingerprint() ~ "'") -%}
+    {%- set passed_through = result.rows[0][0] -%}
+    {{ return(none if passed_through is none else
+              "cast('" ~ passed_through ~ "+00' as " ~ dbt.type_timestamp() ~ " with time zone)") }}
+{%- endmacro %}
+
+
+{#
+    on-run-end: record this invocation's start when it ran every data test of the project and none
+    failed or errored (a warning passes: warning tests check every row, see the yml).
+#}
+{% macro record_data_tests_passed(results) -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set ran = results | selectattr('node.resource_type', 'equalto', 'test') | list -%}
+    {%- set passed = ran | selectattr('status', 'in', ['pass', 'warn']) | list -%}
+    {%- set tests = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test') | list -%}
+    {%- if tests | length == 0 or passed | length != tests | length or ran | length != tests | length -%}
+        {{ return('') }}
+    {%- endif -%}
+    delete from {{ data_tests_passed_relation() }};
+    insert into {{ data_tests_passed_relation() }} values ('{{ data_tests_fingerprint() }}', {{ built_at() }})
+{%- endmacro %}
