@@ -44,65 +44,43 @@
 
 {#
     Pre-hook of fct_revenue_items, incremental `scope` (revenue_items_rebuild_scope): keep the rows
-    about to be rebuilt (with their rowid, which the delete then uses), and the scope, for the
-    post-hook to find the rows written in their place, in temporary tables.
+    about to be rebuilt (with their rowid, which the delete then uses) in a temporary table, for the
+    post-hook to compare with the rows written in their place.
 #}
 {% macro revenue_items_keep_rebuilt(scope) -%}
     create or replace temp table revenue_items_rebuilt_before as
     select rowid as kept_rowid, {{ revenue_item_change_columns() | join(', ') }}
     from {{ this }}
-    where {{ revenue_items_rebuilt(scope) }};
-    create or replace temp table revenue_items_rebuild_scope as
-    select '{{ scope.since | replace("'", "''") }}' as since,
-        cast(null as {{ dbt.type_string() }}) as currency, cast(null as {{ dbt.type_string() }}) as fx_floor
-    {%- for currency, floor in scope.fx_floors.items() %}
-    union all
-    select null, '{{ currency }}', '{{ floor }}'
-    {%- endfor %}
+    where {{ revenue_items_rebuilt(scope) }}
 {%- endmacro %}
 
 
-{# The scope the pre-hook kept (revenue_items_keep_rebuilt), as revenue_items_rebuild_scope returns it; none without one. #}
-{% macro revenue_items_kept_scope() -%}
+{# The pre-hook kept the rows it rebuilds (revenue_items_keep_rebuilt): an incremental build. #}
+{% macro revenue_items_kept_rebuilt() -%}
     {%- if not execute -%}
-        {{ return(none) }}
+        {{ return(false) }}
     {%- endif -%}
-    {%- set found = run_query("select count(*) from duckdb_tables() where temporary"
-                              ~ " and table_name in ('revenue_items_rebuilt_before', 'revenue_items_rebuild_scope')") -%}
-    {%- if found.rows[0][0] < 2 -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {#- since: the watermark as a SQL literal (incremental_watermark) #}
-    {%- set scope = {'incremental': true, 'since': none, 'fx_floors': {}} -%}
-    {%- for row in run_query("select since, currency, fx_floor from revenue_items_rebuild_scope").rows -%}
-        {%- if row[1] is none -%}
-            {%- do scope.update({'since': row[0]}) -%}
-        {%- else -%}
-            {%- do scope.fx_floors.update({row[1]: row[2]}) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(scope) }}
+    {%- set found = run_query("select count(*) from duckdb_tables()"
+                              ~ " where temporary and table_name = 'revenue_items_rebuilt_before'") -%}
+    {{ return(found.rows[0][0] > 0) }}
 {%- endmacro %}
 
 
 {#
     Post-hook of fct_revenue_items: log the months of the rows that changed (every month when the
-    build was not incremental, or kept nothing).
+    build was not incremental). The rows written in place of the kept ones are this build's, found
+    by their `built_at` (S11): the latest row groups, so DuckDB skips the rest by their zone maps.
 #}
 {% macro revenue_items_log_changes() -%}
-    {%- set scope = revenue_items_kept_scope() -%}
     {%- set readers = revenue_item_change_readers() -%}
-    {%- if scope is not none %}
+    {%- if revenue_items_kept_rebuilt() %}
     insert into {{ revenue_item_changes_relation(this) }} (reader, month_start, logged_at)
     with
 
-    {#- the rows written in place of the kept ones: the pre-hook's scope, on the rows' own columns #}
     rebuilt_after as (
         select {{ revenue_item_change_columns() | join(', ') }}
         from {{ this }}
-        where synced_at > {{ scope.since }}
-            or revenue_type not in ('invoice_line', 'charge')
-            or {{ revenue_items_fx_rebuilt(scope, 'original_currency', 'cast(recognized_at as date)') }}
+        where built_at = {{ built_at() }}
     ),
 
     rebuilt_before as (
@@ -126,8 +104,7 @@
         select '{{ reader }}' as reader{% if not loop.last %} union all{% endif %}
         {%- endfor %}
     ) as readers;
-    drop table revenue_items_rebuilt_before;
-    drop table revenue_items_rebuild_scope
+    drop table revenue_items_rebuilt_before
     {%- else %}
     insert into {{ revenue_item_changes_relation(this) }} (reader, month_start, logged_at)
     {%- for reader in readers %}
