@@ -10,9 +10,10 @@
     deleting rows creates no duplicate. So a scheduled build tests the thousand rows it rewrote,
     not the million it kept, and stays as strict.
 
-    Everything is checked again when the tests never passed together in one invocation, when the
-    set of data tests changed since (a new test sees every row), when a run was selective (`-s`:
-    the mark does not move), and with `--vars '{full_checks: true}'`.
+    Every row is read when no invocation has passed every data test yet, when the set of data
+    tests changed since (a new test sees every row), and with `--vars '{full_checks: true}'`. A
+    selective run (`-s`) or one with a failure does not move the instant, so the rows built since
+    stay in scope until an invocation passes them all.
 #}
 
 {# This invocation's start as a timestamp with time zone literal: the `built_at` of the rows it writes. #}

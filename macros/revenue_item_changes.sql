@@ -224,7 +224,8 @@
             ~ " union all select count(*) from (select source_label, customer_id, country, cohort from " ~ kept
             ~ " except all select source_label, customer_id, country, cohort from " ~ ref('dim_customers') ~ ") as removed") -%}
         {%- if differing.rows[0][0] == 0 and differing.rows[1][0] == 0 -%}
-            {{ return("select 'customers unchanged' as revenue_monthly_keep_customers") }}
+            {#- an empty hook runs no statement -#}
+            {{ return('') }}
         {%- endif -%}
     {%- endif -%}
     create or replace table {{ kept }} as
