@@ -18,7 +18,7 @@
 
 {# This invocation's start as a timestamp with time zone literal: the `built_at` of the rows it writes. #}
 {% macro built_at() -%}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as {{ dbt.type_timestamp() }} with time zone)
+    {{ return(timestamptz_literal(run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f+00"))) }}
 {%- endmacro %}
 
 
@@ -53,12 +53,8 @@
     {%- if not execute or var('full_checks', false) or flags.WHICH not in ('build', 'test') -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set result = run_query(
-        "select strftime(max(passed_through) at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') from "
-        ~ data_tests_passed_relation() ~ " where tests_fingerprint = '" ~ data_tests_fingerprint() ~ "'") -%}
-    {%- set passed_through = result.rows[0][0] -%}
-    {{ return(none if passed_through is none else
-              "cast('" ~ passed_through ~ "+00' as " ~ dbt.type_timestamp() ~ " with time zone)") }}
+    {{ return(max_timestamp_literal('passed_through', data_tests_passed_relation() ~ " where tests_fingerprint = '"
+                                    ~ data_tests_fingerprint() ~ "'")) }}
 {%- endmacro %}
 
 
@@ -70,10 +66,11 @@
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set ran = results | selectattr('node.resource_type', 'equalto', 'test') | list -%}
-    {%- set passed = ran | selectattr('status', 'in', ['pass', 'warn']) | list -%}
+    {#- every result is a node of the graph: as many passed tests as tests means all ran and passed -#}
+    {%- set passed = results | selectattr('node.resource_type', 'equalto', 'test')
+                     | selectattr('status', 'in', ['pass', 'warn']) | list -%}
     {%- set tests = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test') | list -%}
-    {%- if tests | length == 0 or passed | length != tests | length or ran | length != tests | length -%}
+    {%- if tests | length == 0 or passed | length != tests | length -%}
         {{ return('') }}
     {%- endif -%}
     delete from {{ data_tests_passed_relation() }};

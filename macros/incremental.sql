@@ -22,14 +22,30 @@
                 this ~ " was built by an older version of this project (no column " ~ missing | join(', ')
                 ~ "); run `dbt build --full-refresh -s " ~ model.name ~ "+`") }}
         {%- endif -%}
-        {%- set result = run_query(
-            "select strftime(max(" ~ column ~ ") at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') from " ~ this) -%}
-        {%- set latest = result.rows[0][0] -%}
+        {%- set latest = max_timestamp_literal(column, this) -%}
         {%- if latest is not none -%}
-            {{ return("cast('" ~ latest ~ "+00' as " ~ dbt.type_timestamp() ~ " with time zone)") }}
+            {{ return(latest) }}
         {%- endif -%}
     {%- endif -%}
-    {{ return("cast('-infinity' as " ~ dbt.type_timestamp() ~ " with time zone)") }}
+    {{ return(timestamptz_literal('-infinity')) }}
+{%- endmacro %}
+
+
+{#
+    The latest `column` (a timestamp with time zone) of `from_sql` (a relation, with a where clause if
+    need be), read now, as a SQL literal; none when no row has one.
+#}
+{% macro max_timestamp_literal(column, from_sql) -%}
+    {%- set result = run_query(
+        "select strftime(max(" ~ column ~ ") at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') from " ~ from_sql) -%}
+    {%- set latest = result.rows[0][0] -%}
+    {{ return(none if latest is none else timestamptz_literal(latest ~ '+00')) }}
+{%- endmacro %}
+
+
+{# `text` (a timestamp with its offset, or '-infinity') as a timestamp with time zone literal. #}
+{% macro timestamptz_literal(text) -%}
+    {{ return("cast('" ~ text ~ "' as " ~ dbt.type_timestamp() ~ " with time zone)") }}
 {%- endmacro %}
 
 
