@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import os
 import shutil
 import tempfile
@@ -28,17 +27,15 @@ from typing import Any
 
 import orjson
 
-FIXTURES = Path(os.environ.get("STRIPE_FIXTURES") or Path(__file__).resolve().parents[2] / "shared" / "stripe-openapi")
+from tests.stripe_fixtures import resources
+
 KINDS = ("charge", "invoice", "customer", "subscription")
 API_VERSION = "2026-10-28.endive"
 
 
 def make_pages(n: int, page_size: int = 100) -> list[bytes]:
     """`n` objects as serialized list pages, alternating kinds and API shapes, unique ids."""
-    eras = [
-        json.loads((FIXTURES / name).read_text())["resources"]
-        for name in ("fixtures3.2026-08-21.json", "fixtures3.2025-02-14.json")
-    ]
+    eras = [resources("current"), resources("legacy")]  # Stripe's fixtures3, kept in tests/fixtures/stripe
     objects = []
     for i in range(n):
         template = eras[i % 7 == 0][KINDS[i % len(KINDS)]]

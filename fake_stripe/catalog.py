@@ -1,6 +1,6 @@
 """The fake business's catalog: products, prices in five currencies, coupons, and where customers live.
 
-Amounts are minor units of each currency: JPY has no decimals, KWD three (REFERENCE.md §1 Money).
+Amounts are minor units of each currency: JPY has no decimals, KWD three (docs/REFERENCE.md §1 Money).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Stripe answers in the version a request pins (`Stripe-Version`) and freezes each event in the version
 current when it was created, so a long account holds both shapes. Only two shapes matter here:
 CURRENT_VERSION (the pinned SDK's) and LEGACY_VERSION, the last before the 2025-03-31 changes
-(REFERENCE.md §1 "Versions"). The legacy shape needs a few facts the current one no longer carries
+(docs/REFERENCE.md §1 "Versions"). The legacy shape needs a few facts the current one no longer carries
 (the full price on a line, the charge's invoice): they come from a RenderContext.
 """
 

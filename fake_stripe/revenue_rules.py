@@ -11,7 +11,7 @@ from datetime import date
 
 from fake_stripe.clock import add_months_date, month_key
 
-# Stripe's currency exponents (REFERENCE.md §1 Money); everything else has two decimals.
+# Stripe's currency exponents (docs/REFERENCE.md §1 Money); everything else has two decimals.
 ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "VND", "VUV", "XAF", "XOF", "XPF"}
 THREE_DECIMAL = {"BHD", "JOD", "KWD", "OMR", "TND"}
 

@@ -3,7 +3,7 @@
 Loopback only, stdlib `ThreadingHTTPServer`, HTTP/1.1 keep-alive. Start it in-process with
 `FakeStripeServer(account).start()` (tests) or from the console with `stripe-revenue fake-stripe serve`.
 
-API (Stripe's, see REFERENCE.md §1 and fake_stripe/store.py):
+API (Stripe's, see docs/REFERENCE.md §1 and fake_stripe/store.py):
   GET  /v1/{charges,customers,invoices,prices,products,subscriptions,balance_transactions,
             disputes,payouts,credit_notes,refunds,events}            list (newest first, cursors, filters)
   GET  /v1/<resource>/{id}                                           retrieve
@@ -752,6 +752,13 @@ class _Handler(BaseHTTPRequestHandler):
             return ok(store.invoice_payments(params, version))
         if parts == ["account"]:
             check_params(params, {"expand"})
+            if perms is not None:  # as Stripe: no restricted-key permission reads the account
+                raise StripeError(
+                    403,
+                    f"The provided key '{mask_key(self._key, 6)}' does not have the required permissions for "
+                    f"this endpoint on account '{acct}'. This is a restricted API key, but the required "
+                    "permissions are not available for use by restricted keys.",
+                )
             return _json(200, {"id": acct, "object": "account", "type": "standard", "livemode": False}, **vh)
         if parts == ["accounts"]:
             self._require(perms, "rak_connected_account_read", acct)

@@ -10,7 +10,7 @@
   the join of those bytes inside the list envelope.
 
 The store never mutates the Account. After `Account.advance()` build a new store (the server does).
-Stripe semantics implemented here follow REFERENCE.md §1 and Stripe's API reference; the parts that
+Stripe semantics implemented here follow docs/REFERENCE.md §1 and Stripe's API reference; the parts that
 are Stripe's behaviour rather than ours are cited inline.
 """
 

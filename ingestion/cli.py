@@ -9,11 +9,21 @@ import argparse
 import sys
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("stripe-revenue")
+    except PackageNotFoundError:  # run from a checkout that was not installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stripe-revenue",
         description="Stripe revenue analytics: load Stripe with dlt, model it with dbt, query DuckDB.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     from fake_stripe import cli as fake_cli

@@ -6,7 +6,7 @@ once), and writes one HTML page that works offline: plotly.js is embedded once, 
 
 query (`load`) → pure helpers (`kpi_month`, `kpis`, formatting) → figures (`build_figures`) → HTML
 (`render_html`). Every number comes from the marts; nothing is recomputed here beyond sums over
-sources. The metric definitions are REFERENCE.md §3 as fct_revenue_metrics implements them.
+sources. The metric definitions are docs/REFERENCE.md §3 as fct_revenue_metrics implements them.
 """
 
 from __future__ import annotations

@@ -17,14 +17,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+DEMO_DIR = ROOT / "demo"
+# The demo's own warehouse and pipeline: a later run against a real account (warehouse.duckdb,
+# pipeline `stripe`) never meets the fake account's tables or cursors (I14).
+DEMO_PIPELINE = "stripe_demo"
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="run the whole job against a built-in fake Stripe account")
-    p.add_argument("--size", default="demo", choices=["tiny", "small", "demo", "large"])
-    p.add_argument("--seed", type=int, default=7)
+    from fake_stripe.account import SIZES
+
+    p = sub.add_parser(
+        "demo",
+        help="run the whole job against a built-in fake Stripe account",
+        description="Serve a fake Stripe account on loopback, load it, build the dbt models and write the "
+        f"dashboard, all under {DEMO_DIR} (its own warehouse and dlt pipeline `{DEMO_PIPELINE}`).",
+    )
+    p.add_argument(
+        "--size",
+        default="demo",
+        choices=list(SIZES),
+        help="fake account size: tiny (18 customers, 6 months), small (60, 12 months), demo (~460, 24 months, "
+        "default), large (~83,000 customers, 36 months: the benchmark account)",
+    )
+    p.add_argument("--seed", type=int, default=7, help="generator seed: another seed, another account (default 7)")
     p.add_argument(
         "--warehouse",
-        default=os.environ.get("DUCKDB_PATH", str(ROOT / "warehouse.duckdb")),
-        help="DuckDB file (default: $DUCKDB_PATH or ./warehouse.duckdb)",
+        default=str(DEMO_DIR / "warehouse.duckdb"),
+        help=f"DuckDB file to build (default {DEMO_DIR / 'warehouse.duckdb'}); the dashboard and the fake account's "
+        "reference files go beside it",
     )
     p.add_argument("--skip-dbt", action="store_true", help="stop after ingestion")
     p.set_defaults(func=run)
@@ -61,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         from ingestion.pipeline import run as run_pipeline
 
         result = run_pipeline(
+            pipeline_name=DEMO_PIPELINE,
             api_key=info.get("api_key", "sk_test_fake"),
             api_base=server.base_url,
             duckdb_file=str(warehouse),
@@ -73,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     rc = run_dbt(["build"], warehouse)
     if rc:
         return rc
-    _step("revenue (query it yourself: duckdb " + str(warehouse) + ")")
+    _step(f"revenue (query it yourself: {Path(sys.executable).with_name('duckdb')} {warehouse})")
     print_headline(warehouse)
     _step("dashboard")
     from ingestion.dashboard import DashboardError, write_dashboard
@@ -121,5 +142,7 @@ def run_dbt(dbt_args: list[str], warehouse: Path) -> int:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
+    if not sys.stdout.isatty():  # dbt colours its console output even into a file or a pipe
+        env.setdefault("DBT_USE_COLORS", "false")
     dbt = Path(sys.executable).with_name("dbt")
     return subprocess.call([str(dbt), *dbt_args, "--project-dir", str(ROOT)], cwd=ROOT, env=env)

@@ -19,7 +19,7 @@ def _point_cli_at_the_warehouse(argv: list[str]) -> None:
     """Let `dlt pipeline stripe drop|sync|...` find the warehouse file the runs load into.
 
     dlt never stores destination credentials with a pipeline, so outside a run the CLI would open
-    `<pipeline>.duckdb` in the current directory. The runs use `DUCKDB_PATH` (DESIGN.md); expose it
+    `<pipeline>.duckdb` in the current directory. The runs use `DUCKDB_PATH` (docs/DESIGN.md); expose it
     as pipeline-scoped config (`<PIPELINE>__DESTINATION__DUCKDB__CREDENTIALS`) for the stripe
     pipelines only, never overriding a value the user set.
     """
@@ -71,9 +71,11 @@ class StripeRunCommand:
         if not getattr(args, "pipeline_name", None):
             args.pipeline_name = "stripe"
         try:
-            run_from_args(args)
+            status = run_from_args(args)
         except (IngestionError, ValueError) as exc:
             raise CliCommandException(error_code=1, raiseable_exception=exc) from exc
+        if status:
+            raise CliCommandException(error_code=status)
 
 
 @plugins.hookimpl(specname="plug_cli")

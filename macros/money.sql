@@ -40,7 +40,7 @@
 #}
 {% macro convert_minor(amount_minor, currency, exponent, fx_factor, base_exponent) -%}
     case
-        when {{ currency }} = '{{ var("base_currency") | upper }}' then cast({{ amount_minor }} as bigint)
+        when {{ currency }} = '{{ base_currency() }}' then cast({{ amount_minor }} as bigint)
         else cast({{ round_half_away(
             'cast(' ~ amount_minor ~ ' as double) / power(10, ' ~ exponent ~ ') * ' ~ fx_factor
             ~ ' * power(10, ' ~ base_exponent ~ ')') }} as bigint)

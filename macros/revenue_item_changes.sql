@@ -240,7 +240,7 @@
     month, the months with that most (it was raised: they may have been cut).
 #}
 {% macro top_customers_months_rebuilt() -%}
-    {%- set top = var('top_customers_per_month', 10) | int -%}
+    {%- set top = top_customers_per_month() -%}
     {{ return(revenue_months_rebuilt(
         "select distinct top.month_start from " ~ this ~ " as top"
         ~ " left join " ~ ref('dim_customers') ~ " as customers"

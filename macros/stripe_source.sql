@@ -24,7 +24,7 @@
     {%- if prefixes | length == 0 -%}
         {%- set prefixes = [''] -%}
     {%- endif -%}
-    {{ return(prefixes) }}
+    {{ return(checked_stripe_sources(prefixes)) }}
 {%- endmacro %}
 
 {% macro stripe_raw_columns() -%}

@@ -62,7 +62,7 @@ filled as (
 base as (
     select rate_date, rate_per_eur as base_rate_per_eur, last_published_date as base_last_published_date
     from filled
-    where currency = '{{ var("base_currency") | upper }}'
+    where currency = '{{ base_currency() }}'
 ),
 
 final as (

@@ -45,7 +45,7 @@ lines as (
                     and changed.synced_at > {{ incremental_watermark('synced_at') }}
             )
             -- or everything, when the deferral mode changed
-            or not exists (select 1 from {{ this }} where deferral_mode = '{{ var("deferral") }}')
+            or not exists (select 1 from {{ this }} where deferral_mode = '{{ deferral_mode() }}')
         )
     {% endif %}
 ),
@@ -60,7 +60,7 @@ spans as (
     from lines
 ),
 
-{% if var('deferral') == 'daily' %}
+{% if deferral_mode() == 'daily' %}
 
 months_touched as (
     select
@@ -150,7 +150,7 @@ final as (
         cast(amount_sign * (floor_part + case when remainder_rank <= units_left then 1 else 0 end) as bigint)
             as amount,
         net_amount as line_amount,
-        '{{ var("deferral") }}' as deferral_mode,
+        '{{ deferral_mode() }}' as deferral_mode,
         synced_at
     from parts
 )

@@ -31,8 +31,8 @@ activity as (
 clock as (
     select
         {{ month_start('min(first_at)') }} as first_month,
-        {% if var('as_of', none) -%}
-        cast('{{ var("as_of") }}' as timestamp) as as_of_at
+        {% if as_of_var() -%}
+        cast('{{ as_of_var() }}' as timestamp) as as_of_at
         {%- else -%}
         max(last_at) as as_of_at
         {%- endif %}

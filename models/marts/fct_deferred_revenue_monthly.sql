@@ -89,7 +89,7 @@ final as (
         month_start,
         month_end,
         source_label,
-        '{{ var("base_currency") | upper }}' as currency,
+        '{{ base_currency() }}' as currency,
         cast(billed as {{ money_type() }}) as billed,
         cast(recognized as {{ money_type() }}) as recognized,
         cast(deferred_balance as {{ money_type() }}) as deferred_balance,

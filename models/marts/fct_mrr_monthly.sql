@@ -55,7 +55,7 @@ final as (
         calendar.source_label || ':' || {{ year_month('calendar.month_start') }} as mrr_monthly_key,
         calendar.month_start,
         calendar.source_label,
-        '{{ var("base_currency") | upper }}' as currency,
+        '{{ base_currency() }}' as currency,
         {% for column in ['starting_mrr', 'new_mrr', 'expansion_mrr', 'contraction_mrr', 'churned_mrr',
                           'reactivation_mrr', 'ending_mrr'] -%}
         {{ minor_to_major('coalesce(monthly.' ~ column ~ ', 0)', 'base.exponent') }} as {{ column }},
@@ -70,7 +70,7 @@ final as (
         {% endfor %}
     from calendar
     cross join (
-        select exponent from currency_exponents where currency = '{{ var("base_currency") | upper }}'
+        select exponent from currency_exponents where currency = '{{ base_currency() }}'
     ) as base
     left join monthly
         on calendar.source_label = monthly.source_label

@@ -107,7 +107,7 @@ customer_mrr as (
         max(base_exponents.exponent) as base_exponent
     from customer_currency_mrr
     cross join (
-        select exponent from currency_exponents where currency = '{{ var("base_currency") | upper }}'
+        select exponent from currency_exponents where currency = '{{ base_currency() }}'
     ) as base_exponents
     left join exchange_rates
         on exchange_rates.rate_date = customer_currency_mrr.instant_date
@@ -187,7 +187,7 @@ classified as (
 ),
 
 base as (
-    select exponent from currency_exponents where currency = '{{ var("base_currency") | upper }}'
+    select exponent from currency_exponents where currency = '{{ base_currency() }}'
 ),
 
 final as (
@@ -206,7 +206,7 @@ final as (
             when churned_mrr > 0 then 'churn'
             else 'unchanged'
         end as movement,
-        '{{ var("base_currency") | upper }}' as currency,
+        '{{ base_currency() }}' as currency,
         cast(starting_mrr as bigint) as starting_mrr_minor,
         cast(new_mrr as bigint) as new_mrr_minor,
         cast(expansion_mrr as bigint) as expansion_mrr_minor,

@@ -114,7 +114,7 @@ rows_unioned as (
         {% if parity %}greatest(line_amount, 0){% else %}line_amount{% endif %} as line_amount,
         part_index,
         part_count,
-        '{{ var("deferral") }}' as deferral_mode,
+        '{{ deferral_mode() }}' as deferral_mode,
         synced_at
     from deferred_lines
 
@@ -205,7 +205,7 @@ converted as (
         {%- endif %}
     from rows_unioned
     cross join (
-        select exponent from currency_exponents where currency = '{{ var("base_currency") | upper }}'
+        select exponent from currency_exponents where currency = '{{ base_currency() }}'
     ) as base_exponents
     left join exchange_rates
         on exchange_rates.rate_date = cast(rows_unioned.recognized_at as date)
@@ -242,7 +242,7 @@ final as (
         {%- endif %}
         cast(part_index as integer) as part_index,
         cast(part_count as integer) as part_count,
-        '{{ var("base_currency") | upper }}' as currency,
+        '{{ base_currency() }}' as currency,
         fx_factor,
         cast({{ round_half_away('base_amount_exact') }} as bigint) as amount_minor,
         {% if parity -%}

@@ -118,7 +118,7 @@ ratios as (
 final as (
     select
         month_start,
-        '{{ var("base_currency") | upper }}' as currency,
+        '{{ base_currency() }}' as currency,
         cast(gross_revenue as {{ money_type() }}) as gross_revenue,
         cast(net_revenue as {{ money_type() }}) as net_revenue,
         cast(mrr as {{ money_type() }}) as mrr,

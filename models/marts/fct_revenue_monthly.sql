@@ -103,7 +103,7 @@ final as (
         coupon_id,
         coupon,
         is_recurring,
-        '{{ var("base_currency") | upper }}' as currency,
+        '{{ base_currency() }}' as currency,
         {%- for column in ['gross_revenue', 'refunds', 'credit_notes', 'lost_disputes', 'net_revenue'] %}
         {% if parity -%}
         cast({{ column }} as {{ money_type() }}) as {{ column }},
@@ -117,7 +117,7 @@ final as (
         cast(revenue_items as bigint) as revenue_items
     from aggregated
     cross join (
-        select exponent from {{ ref('currency_exponents') }} where currency = '{{ var("base_currency") | upper }}'
+        select exponent from {{ ref('currency_exponents') }} where currency = '{{ base_currency() }}'
     ) as base
 )
 

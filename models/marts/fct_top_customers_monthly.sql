@@ -58,7 +58,7 @@ final as (
         customers.name as customer_name,
         customers.email as customer_email,
         customers.country as customer_country,
-        '{{ var("base_currency") | upper }}' as currency,
+        '{{ base_currency() }}' as currency,
         {%- for column in ['gross_revenue', 'net_revenue'] %}
         {% if parity -%}
         cast(ranked.{{ column }} as {{ money_type() }}) as {{ column }}
@@ -68,12 +68,12 @@ final as (
         {%- endfor %}
     from ranked
     cross join (
-        select exponent from {{ ref('currency_exponents') }} where currency = '{{ var("base_currency") | upper }}'
+        select exponent from {{ ref('currency_exponents') }} where currency = '{{ base_currency() }}'
     ) as base
     left join customers
         on ranked.source_label = customers.source_label
         and ranked.customer_id = customers.customer_id
-    where ranked.revenue_rank <= {{ var('top_customers_per_month', 10) }}
+    where ranked.revenue_rank <= {{ top_customers_per_month() }}
 )
 
 select * from final

@@ -32,7 +32,7 @@ converted as (
                          'exchange_rates.fx_factor', 'base.exponent') }} as amount_minor
     from charges
     cross join (
-        select exponent from currency_exponents where currency = '{{ var("base_currency") | upper }}'
+        select exponent from currency_exponents where currency = '{{ base_currency() }}'
     ) as base
     left join exchange_rates
         on exchange_rates.rate_date = cast(charges.created_at as date)
@@ -53,7 +53,7 @@ final as (
         true as enable_currency_aware_divider,
         currency_aware_divider,
         cast(cast(amount_captured as {{ money_type() }}) / currency_aware_divider as {{ money_type() }}) as currency_aware_amount,
-        '{{ var("base_currency") | upper }}' as currency,
+        '{{ base_currency() }}' as currency,
         {{ minor_to_major('amount_minor', 'base_exponent') }} as amount
     from converted
 )

@@ -20,7 +20,7 @@ final as (
         customers.email,
         customers.phone,
         customers.address,
-        {{ json_object_with_key('customers.metadata', var('person_metadata_key'), 'customer_persons.distinct_id') }}
+        {{ json_object_with_key('customers.metadata', metadata_key_var('person_metadata_key', 'posthog_person_distinct_id'), 'customer_persons.distinct_id') }}
             as metadata,
         customers.country,
         customers.cohort,

@@ -105,7 +105,7 @@ converted as (
         max(base.exponent) as base_exponent
     from subscription_mrr
     cross join (
-        select exponent from currency_exponents where currency = '{{ var("base_currency") | upper }}'
+        select exponent from currency_exponents where currency = '{{ base_currency() }}'
     ) as base
     left join exchange_rates
         on exchange_rates.rate_date = subscription_mrr.as_of_date

@@ -5,7 +5,7 @@
     {%- set exists = adapter.get_relation(database=rates.database, schema=rates.schema, identifier=rates.identifier) is not none -%}
     {%- if not exists -%}
         {%- do log("stg_reference__exchange_rates: " ~ rates ~ " not found: amounts in other currencies than "
-                   ~ var('base_currency') ~ " will have no rate (see the rate test)", info=true) -%}
+                   ~ base_currency() ~ " will have no rate (see the rate test)", info=true) -%}
     {%- endif -%}
 {%- endif -%}
 

@@ -222,7 +222,7 @@ def test_monthly_revenue_is_the_sum_of_rows(small_account):
 
 
 def test_a_hand_checked_annual_invoice():
-    """$1,200 a year is $100 in each of 12 months (REFERENCE.md §2), in both deferral modes' totals."""
+    """$1,200 a year is $100 in each of 12 months (docs/REFERENCE.md §2), in both deferral modes' totals."""
     start, end = clock.to_date(FIXED_NOW), clock.to_date(clock.add_months(FIXED_NOW, 12))
     assert [p for _, _, p in rr.monthly_parts(120000, start, end)] == [10000] * 12
     assert sum(p for _, _, p in rr.daily_parts(120000, start, end)) == 120000

@@ -1,4 +1,4 @@
-"""The ground truth's revenue rules against hand-worked and published vectors (REFERENCE.md §2, §4)."""
+"""The ground truth's revenue rules against hand-worked and published vectors (docs/REFERENCE.md §2, §4)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A small Stripe list API on requests-mock, with realistic payloads from Stripe's fixtures3.json.
 
-It implements what the source relies on, the way REFERENCE.md §1 describes Stripe: newest-first
+It implements what the source relies on, the way docs/REFERENCE.md §1 describes Stripe: newest-first
 lists, `limit`, `starting_after` (unknown id → 400 resource_missing), `created[gt|gte|lt|lte]`,
 `status=all` on subscriptions (canceled ones hidden otherwise), `active` on prices (only active
 ones without it), `types[]` on events, embedded first pages of invoice `lines` and subscription
@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import copy
 import email.utils
-import json
-import os
 import re
 from collections.abc import Iterable
-from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests_mock
 
-# Stripe's fixtures3.json (MIT), kept beside the repository like the other test suites expect
-FIXTURES = Path(os.environ.get("STRIPE_FIXTURES") or Path(__file__).resolve().parents[3] / "shared" / "stripe-openapi")
-CURRENT = "2026-08-21"  # fixtures3 file with the current ("basil" and later) shapes
-LEGACY = "2025-02-14"  # the last file with pre-2025-03-31 shapes
+from tests.stripe_fixtures import canonical
+
+CURRENT = "current"  # Stripe's fixtures3 (tests/fixtures/stripe) in the current ("basil" and later) shapes
+LEGACY = "legacy"  # the last shapes before 2025-03-31
 LEGACY_API_VERSION = "2024-09-30.acacia"
 API_BASE = "https://api.stripe.test"
 
@@ -45,14 +41,9 @@ COLLECTIONS = {
 }
 
 
-@cache
-def _fixtures(era: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / f"fixtures3.{era}.json").read_text())["resources"]
-
-
 def fixture(kind: str, era: str = CURRENT, **overrides: Any) -> dict[str, Any]:
     """A deep copy of Stripe's canonical `kind` object in `era`'s shape, with `overrides` applied."""
-    obj = copy.deepcopy(_fixtures(era)[kind])
+    obj = canonical(kind, era)
     obj.update(overrides)
     return obj
 
@@ -91,7 +82,8 @@ class MockStripe:
         self.objects: dict[str, list[dict[str, Any]]] = {kind: [] for kind in COLLECTIONS}
         self.invoice_lines: dict[str, list[dict[str, Any]]] = {}
         self.subscription_items: dict[str, list[dict[str, Any]]] = {}
-        self.fail_next: list[tuple[int, dict[str, str], Any]] = []  # (status, headers, body) queued
+        self.fail_next: list[tuple[Any, ...]] = []  # (status, headers, body[, path]) queued
+        self.account_id = "acct_mock"  # what GET /v1/account answers
         mocker.get(re.compile(re.escape(base) + r"/v1/.*"), json=self._handle)
 
     # -- building the account -----------------------------------------------------------------
@@ -117,17 +109,30 @@ class MockStripe:
 
     # -- serving --------------------------------------------------------------------------------
 
+    def _next_failure(self, path: str) -> tuple[int, dict[str, str], Any] | None:
+        """The first queued failure for `path`: `(status, headers, body)` hits any request but the run's
+        account check (GET /v1/account); `(status, headers, body, path)` only requests under that path."""
+        for i, entry in enumerate(self.fail_next):
+            only = entry[3] if len(entry) > 3 else None
+            if path.startswith(only) if only else path != "/v1/account":
+                del self.fail_next[i]
+                return entry[0], entry[1], entry[2]
+        return None
+
     def _handle(self, request: Any, context: Any) -> Any:
         context.headers["Date"] = email.utils.formatdate(self.now, usegmt=True)
         context.headers["Request-Id"] = "req_mock"
-        if self.fail_next:
-            status, headers, body = self.fail_next.pop(0)
+        url = urlsplit(request.url)
+        failure = self._next_failure(url.path)
+        if failure is not None:
+            status, headers, body = failure
             context.status_code = status
             context.headers.update(headers)
             return body
-        url = urlsplit(request.url)
         query = parse_qs(url.query, keep_blank_values=True)
         path = url.path
+        if path == "/v1/account":
+            return canonical("account", CURRENT) | {"id": self.account_id}
         match = re.fullmatch(r"/v1/invoices/([^/]+)/lines", path)
         if match:
             return self._page(self.invoice_lines.get(match.group(1), []), query, context, path, sort=False)

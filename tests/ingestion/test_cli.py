@@ -88,3 +88,83 @@ def test_dlt_cli_help_info_trace_and_drop(tmp_path: Path, stripe: MockStripe) ->
     tables = {t for (t,) in query(tmp_path, "select table_name from duckdb_tables() where schema_name = 'stripe_raw'")}
     assert "customer" not in tables and "charge" in tables  # dropped in the DUCKDB_PATH warehouse
     assert not (tmp_path / "stripe.duckdb").exists()
+
+
+def test_no_api_key_is_one_line_through_both_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dlt's missing-config exception lists every provider and key it tried (~40 lines): a user needs
+    the one setting to add."""
+    monkeypatch.delenv("SOURCES__STRIPE__API_KEY")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    cli = str(Path(sys.executable).with_name("stripe-revenue"))
+    for command in ([cli, "run", "--no-fx"], [DLT, "pipeline", "stripe", "run", "--no-fx"]):
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1, done.stderr
+        errors = [line for line in (done.stderr + done.stdout).splitlines() if "API key" in line]
+        assert errors and "SOURCES__STRIPE__API_KEY" in errors[0] and ".dlt/secrets.toml" in errors[0]
+        assert "Traceback" not in done.stderr and "ConfigFieldMissingException" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("distinct_id,person_id,email\nd1,p1,a@b.com\nd2,p2,jos\xe9@x.com\n".encode("latin-1"), "line 3 is not utf-8"),
+        ("distinct_id,person_id,email\nd1,p1,a@b.com\n".encode("utf-16"), "UTF-16"),
+        (b"distinct_id,person_id,email\nd1,p1,a@b.com\nd2,p2,x@y.com,extra\n", "line 3 has 4 fields"),
+    ],
+    ids=["latin-1", "utf-16", "ragged row"],
+)
+def test_a_bad_persons_file_is_named_and_the_stripe_load_stays(
+    tmp_path: Path,
+    stripe: MockStripe,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes,
+    expected: str,
+) -> None:
+    from ingestion.cli import build_parser
+
+    persons = tmp_path / "persons.csv"
+    persons.write_bytes(content)
+    monkeypatch.setenv("SOURCES__PRODUCT_ANALYTICS__PERSONS_FILE", str(persons))
+    small_account(stripe, NOW)
+    args = build_parser().parse_args(["run", "--resources", "customer", "--no-fx", "--pipelines-dir", str(tmp_path)])
+    assert args.func(args) == 1
+    captured = capsys.readouterr()
+    assert "rows into stripe_raw" in captured.out  # the summary of what was loaded
+    error = captured.err.strip().splitlines()[-1]
+    assert str(persons) in error and expected in error and "run again" in error
+    assert len(rows(tmp_path, "customer")) == 3  # the Stripe load counts as loaded
+    assert args.func(args) == 1  # and the next run is incremental, not a first load again
+    assert "incremental" in capsys.readouterr().out
+
+
+def test_a_reader_holding_the_warehouse_delays_the_run_and_then_is_named(
+    tmp_path: Path, stripe: MockStripe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB lets one process write a file while nobody else holds it. A run waits (bounded) for a
+    reader, loads once it lets go, and names the process when it does not."""
+    from ingestion import destination
+    from tests.ingestion.conftest import run_pipeline
+
+    small_account(stripe, NOW)
+    warehouse = tmp_path / "warehouse.duckdb"
+    run_pipeline(tmp_path, resources=["customer"])
+    hold = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); print('held', flush=True); "
+    reader = subprocess.Popen(
+        [sys.executable, "-c", hold + "time.sleep(float(sys.argv[2]))", str(warehouse), "2"], stdout=subprocess.PIPE
+    )
+    assert reader.stdout is not None and reader.stdout.readline().strip() == b"held"
+    result = run_pipeline(tmp_path, resources=["customer", "charge"])  # waits ~2 s for the reader
+    reader.wait()
+    assert result.row_counts.get("charge") == 3
+    monkeypatch.setattr(destination, "LOCK_WAIT_SECONDS", 1.0)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", hold + "time.sleep(float(sys.argv[2]))", str(warehouse), "30"], stdout=subprocess.PIPE
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == b"held"
+        with pytest.raises(Exception, match=rf"held by .*\(PID {reader.pid}\).*nothing was loaded or lost"):
+            run_pipeline(tmp_path, resources=["customer"])
+    finally:
+        reader.kill()
+        reader.wait()

@@ -292,7 +292,8 @@ def test_giving_up_keeps_cursors_and_data_unchanged(tmp_path: Path, stripe: Mock
 def test_auth_errors_surface_as_clear_messages(
     tmp_path: Path, stripe: MockStripe, status: int, body: dict, expected: str
 ) -> None:
-    stripe.fail_next = [(status, {}, body)]
+    # a key that may not read customers is refused on every customer request (the account check's too)
+    stripe.fail_next = [(status, {}, body, "/v1/customers")] * 2
     with pytest.raises(IngestionError) as info:
         run_pipeline(tmp_path, resources=["customer"])
     assert expected in str(info.value)

@@ -208,7 +208,7 @@ def test_resource_selection() -> None:
 def test_config_from_environment(
     tmp_path: Path, stripe: MockStripe, http: requests_mock.Mocker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """DESIGN.md's `SOURCES__STRIPE__*` names, as users set them."""
+    """docs/DESIGN.md's `SOURCES__STRIPE__*` names, as users set them."""
     small_account(stripe, NOW)
     monkeypatch.setenv("SOURCES__STRIPE__ACCOUNT_ID", "acct_1Env")
     monkeypatch.setenv("SOURCES__STRIPE__TABLE_PREFIX", "env_")

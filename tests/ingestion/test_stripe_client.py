@@ -337,3 +337,48 @@ def test_a_body_cut_short_is_retried(http: requests_mock.Mocker) -> None:
     page = client(sleeps).list_page("/v1/charges")
     assert [o["id"] for o in page.data] == ["ch_1"]
     assert len(sleeps.calls) == 1  # one retry
+
+
+@pytest.mark.parametrize("retry_after", ["7", "date"])
+def test_retry_after_is_honoured(http: requests_mock.Mocker, retry_after: str) -> None:
+    """A 429/503 with `Retry-After` waits at least that long before the next request (backoff alone
+    would have retried after ~0.01 s); an HTTP-date value counts from now."""
+    sleeps = Sleeps()
+    header = email.utils.formatdate(time.time() + 7, usegmt=True) if retry_after == "date" else retry_after
+    http.get(
+        URL,
+        [
+            {"status_code": 429, "headers": {"Retry-After": header}, "json": {"error": {"message": "slow down"}}},
+            {"json": list_object([{"id": "ch_1"}])},
+        ],
+    )
+    assert client(sleeps).get("/v1/charges")["data"] == [{"id": "ch_1"}]
+    assert http.call_count == 2
+    assert sleeps.now >= 6.0  # the date form loses up to a second to its resolution
+
+
+def test_retry_after_holds_every_thread() -> None:
+    """The server's wait applies to the whole client: the shared limiter hands out no token meanwhile."""
+    sleeps = Sleeps()
+    limiter = RateLimiter(0, clock=sleeps.clock, sleep=sleeps)
+    assert limiter.acquire() == 0.0
+    limiter.hold(3.0)
+    assert limiter.acquire() == pytest.approx(3.0)
+    assert limiter.acquire() == 0.0
+
+
+def test_a_host_that_does_not_resolve_fails_at_once() -> None:
+    """No network or a wrong api_base is not a passing fault: one attempt, a message saying what to check."""
+    sleeps = Sleeps()
+    api = StripeClient(KEY, api_base="http://api.stripe.invalid", sleep=sleeps, clock=sleeps.clock)
+    started = time.monotonic()
+    with pytest.raises(StripeRequestError, match=r"cannot resolve the host 'api\.stripe\.invalid'") as info:
+        api.get("/v1/charges")
+    assert sleeps.calls == [] and api.stats.requests == 1
+    assert time.monotonic() - started < 10
+    assert "SOURCES__STRIPE__API_BASE" in str(info.value)
+
+
+def test_an_api_base_that_is_not_a_url_is_named() -> None:
+    with pytest.raises(StripeRequestError, match="not an http"):
+        StripeClient(KEY, api_base="api.stripe.com").get("/v1/charges")

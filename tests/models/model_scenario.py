@@ -15,7 +15,7 @@ comments give the arithmetic. Shapes alternate between legacy and current (DECIS
               renewal, cancellation 2024-04-20, a new subscription 2024-06-10 (M1, M2 movements)
   T  legacy   trial over a month end (MRR 0), $30/month, a void and an uncollectible invoice, an open
               invoice (MRR yes, revenue no)
-  V  legacy   REFERENCE.md §4 vectors in 2019; the customer is missing from the customer table
+  V  legacy   docs/REFERENCE.md §4 vectors in 2019; the customer is missing from the customer table
               (deleted before the first sync): a stub customer
   eu_ prefix  a second source with only customer/invoice/line tables, reusing the id cus_A
 """

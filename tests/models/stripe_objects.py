@@ -3,7 +3,7 @@
 Each builder starts from the canonical object of `fixtures3.json` for the era (shapes real, values
 random) and overrides the values a scenario needs, so unrelated fields keep their real shape.
 Legacy = before 2025-03-31 (`2024-09-30.acacia`), current = after (`2026-10-28.endive`):
-REFERENCE.md §1 "Versions".
+docs/REFERENCE.md §1 "Versions".
 """
 
 from __future__ import annotations
@@ -11,32 +11,20 @@ from __future__ import annotations
 import calendar
 import copy
 import datetime as dt
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
+
+from tests.stripe_fixtures import canonical
 
 LEGACY = "2024-09-30.acacia"
 CURRENT = "2026-10-28.endive"
 
-# shared/ lies beside the repository (the work tree, and CI's clone)
-_FIXTURE_DIRS = (Path(__file__).resolve().parents[3] / "shared" / "stripe-openapi",)
-_FIXTURE_FILES = {LEGACY: "fixtures3.2025-02-14.json", CURRENT: "fixtures3.2026-08-21.json"}
+_ERAS = {LEGACY: "legacy", CURRENT: "current"}  # Stripe's fixtures3 (tests/fixtures/stripe) per API version
 
 Obj = dict[str, Any]
 
 
-@cache
-def _fixtures(shape: str) -> dict[str, Obj]:
-    for folder in _FIXTURE_DIRS:
-        path = folder / _FIXTURE_FILES[shape]
-        if path.exists():
-            return json.loads(path.read_text())["resources"]
-    raise FileNotFoundError(f"{_FIXTURE_FILES[shape]} not found beside the repository (shared/stripe-openapi)")
-
-
 def template(resource: str, shape: str) -> Obj:
-    return copy.deepcopy(_fixtures(shape)[resource])
+    return canonical(resource, _ERAS[shape])
 
 
 def ts(day: str, time: str = "00:00:00") -> int:

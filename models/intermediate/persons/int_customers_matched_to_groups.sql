@@ -10,8 +10,8 @@
     Values trimmed, blanks absent. A key not in the groups input still maps (group_name null).
     Unmatched customers have null group columns.
 #}
-{%- set group_key = var('group_metadata_key', 'company_id') %}
-{%- set group_type = var('group_type', 'company') %}
+{%- set group_key = metadata_key_var('group_metadata_key', 'company_id') %}
+{%- set group_type = label_var('group_type', 'company') %}
 with
 
 customers as (

@@ -15,7 +15,7 @@
     null match columns. Children and invoices are matched within the customer's source (source_label);
     persons are shared by every source.
 #}
-{%- set person_key = var('person_metadata_key', 'posthog_person_distinct_id') %}
+{%- set person_key = metadata_key_var('person_metadata_key', 'posthog_person_distinct_id') %}
 with
 
 customers as {{ inlined() }} (

@@ -33,7 +33,7 @@ clock as (
 ),
 
 base as (
-    select exponent from currency_exponents where currency = '{{ var("base_currency") | upper }}'
+    select exponent from currency_exponents where currency = '{{ base_currency() }}'
 ),
 
 item_totals as (
@@ -76,7 +76,7 @@ final as (
     select
         customer_keys.source_label,
         customer_keys.customer_id,
-        '{{ var("base_currency") | upper }}' as currency,
+        '{{ base_currency() }}' as currency,
         cast(coalesce(item_totals.revenue_minor, 0) as bigint) as revenue_minor,
         cast(coalesce(item_totals.revenue_last_30_days_minor, 0) as bigint) as revenue_last_30_days_minor,
         cast(coalesce(mrr_totals.mrr_minor, 0) as bigint) as mrr_minor,

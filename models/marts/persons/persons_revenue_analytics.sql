@@ -40,14 +40,14 @@ final as (
         {{ minor_to_major('totals.revenue_minor', 'base.exponent') }} as revenue,
         {{ minor_to_major('totals.revenue_last_30_days_minor', 'base.exponent') }} as revenue_last_30_days,
         {{ minor_to_major('totals.mrr_minor', 'base.exponent') }} as mrr,
-        '{{ var("base_currency") | upper }}' as currency,
+        '{{ base_currency() }}' as currency,
         cast(totals.revenue_minor as bigint) as revenue_minor,
         cast(totals.revenue_last_30_days_minor as bigint) as revenue_last_30_days_minor,
         cast(totals.mrr_minor as bigint) as mrr_minor,
         cast(totals.customer_count as integer) as customer_count
     from totals
     cross join (
-        select exponent from currency_exponents where currency = '{{ var("base_currency") | upper }}'
+        select exponent from currency_exponents where currency = '{{ base_currency() }}'
     ) as base
 )
 
