@@ -43,7 +43,8 @@ def net_line_amounts(inv: m.Invoice) -> list[int]:
     """R2: each line's amount net of its own discounts and its share of invoice-level discounts."""
     own = [line.amount - line.discount_total for line in inv.lines]
     extra = inv.total_discount - sum(line.discount_total for line in inv.lines)
-    shares = rr.allocate_invoice_discount(extra, [(line.amount, line.discountable) for line in inv.lines])
+    weights = [(net, line.discountable) for net, line in zip(own, inv.lines, strict=True)]
+    shares = rr.allocate_invoice_discount(extra, weights)
     return [a - s for a, s in zip(own, shares, strict=True)]
 
 

@@ -85,11 +85,13 @@ def daily_parts(amount: int, start: date, end: date) -> list[tuple[str, date, in
 
 
 def allocate_invoice_discount(extra: int, lines: list[tuple[int, bool]]) -> list[int]:
-    """R2: invoice-level discount not carried by lines, over discountable positive lines by amount."""
-    weights = [amount if discountable and amount > 0 else 0 for amount, discountable in lines]
-    if extra == 0 or sum(weights) == 0:
+    """R2: the invoice-level discount not carried by lines, over the discountable lines weighted by their
+    amount net of their own discounts (`lines`: (that net amount, discountable)); at most the sum of the
+    weights is spread (Stripe applies line discounts first)."""
+    weights = [max(net, 0) if discountable else 0 for net, discountable in lines]
+    if extra <= 0 or sum(weights) == 0:
         return [0] * len(lines)
-    return largest_remainder(extra, weights)
+    return largest_remainder(min(extra, sum(weights)), weights)
 
 
 def mrr_rate(unit_amount: int, quantity: int, percent_off: float, interval_months: int) -> int:

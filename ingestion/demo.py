@@ -109,22 +109,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_headline(warehouse: Path) -> None:
-    """The last months of recognised revenue and MRR, straight from the marts."""
+    """The last months of recognised revenue and MRR, straight from the marts: closed months, and the
+    month in progress marked as month to date (later months hold only scheduled recognition)."""
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute("""
-            select strftime(r.month_start, '%Y-%m') as month, sum(r.gross_revenue) as gross, sum(r.net_revenue) as net,
-                   max(m.ending_mrr) as mrr
-            from revenue_analytics.fct_revenue_monthly r
+            select m.year_month, m.month_status, coalesce(sum(r.gross_revenue), 0) as gross,
+                   coalesce(sum(r.net_revenue), 0) as net, max(mrr.ending_mrr) as mrr
+            from revenue_analytics.dim_months m
+            left join revenue_analytics.fct_revenue_monthly r using (month_start)
             left join (select month_start, sum(ending_mrr) as ending_mrr from revenue_analytics.fct_mrr_monthly
-                       group by 1) m using (month_start)
-            where r.month_start <= current_date
-            group by 1 order by 1 desc limit 6
+                       group by 1) mrr using (month_start)
+            group by 1, 2 order by 1 desc limit 6
         """).fetchall()
     print(f"{'month':<8} {'gross revenue':>14} {'net revenue':>14} {'MRR':>12}   (USD)")
-    for month, gross, net, mrr in reversed(rows):
-        print(f"{month:<8} {gross:>14,.2f} {net:>14,.2f} {(mrr or 0):>12,.2f}")
+    for month, status, gross, net, mrr in reversed(rows):
+        note = "  (month to date)" if status == "in_progress" else ""
+        print(f"{month:<8} {gross:>14,.2f} {net:>14,.2f} {(mrr or 0):>12,.2f}{note}")
 
 
 def account_fx_overrides() -> list[tuple[str, float, object]]:

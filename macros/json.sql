@@ -93,7 +93,7 @@
 {%- endmacro %}
 
 {% macro duckdb__json_array_sum(json_array_text, key) -%}
-    coalesce(list_sum(cast(json_extract_string({{ json_array_text }}, '$[*].{{ key }}') as bigint[])), 0)
+    coalesce(list_sum(try_cast(json_extract_string({{ json_array_text }}, '$[*].{{ key }}') as bigint[])), 0)
 {%- endmacro %}
 
 {% macro default__json_array_sum(json_array_text, key) -%}

@@ -76,3 +76,12 @@
 {% macro int_mod(a, b) -%}
     (({{ a }}) % ({{ b }}))
 {%- endmacro %}
+
+{# a / b of non-negative integers, rounded to the nearest integer, ties to the even one (banker's) #}
+{% macro int_div_round_half_even(a, b) -%}
+    ({{ int_div(a, b) }} + case
+        when 2 * {{ int_mod(a, b) }} > ({{ b }}) then 1
+        when 2 * {{ int_mod(a, b) }} = ({{ b }}) and {{ int_mod(int_div(a, b), 2) }} = 1 then 1
+        else 0
+    end)
+{%- endmacro %}

@@ -9,7 +9,7 @@
 #}
 {{ config(
     materialized='incremental',
-    incremental_columns=['inputs_synced_at', 'invoice_id'],
+    incremental_columns=['inputs_synced_at', 'invoice_id', 'rejected_reason'],
     unique_key=['source_label', 'charge_id'],
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
@@ -176,6 +176,7 @@ final as (
         charges.email,
         charges.metadata,
         charges.created_at,
+        charges.rejected_reason,
         charges.synced_at,
         -- the latest sync of the charge and its invoice (the incremental watermark)
         greatest(charges.synced_at, linked_invoices.synced_at) as inputs_synced_at

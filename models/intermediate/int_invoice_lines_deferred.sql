@@ -18,7 +18,7 @@
 #}
 {{ config(
     materialized='incremental',
-    incremental_columns=['synced_at', 'deferral_mode', 'part_index'],
+    incremental_columns=['synced_at', 'deferral_mode', 'part_index', 'reference_line_amount'],
     unique_key=['source_label', 'line_id'],
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
@@ -150,6 +150,7 @@ final as (
         cast(amount_sign * (floor_part + case when remainder_rank <= units_left then 1 else 0 end) as bigint)
             as amount,
         net_amount as line_amount,
+        reference_net_amount as reference_line_amount,
         '{{ deferral_mode() }}' as deferral_mode,
         synced_at
     from parts

@@ -9,8 +9,11 @@
 
     R2: net = amount - sum(discount_amounts) - allocated share of the invoice-level discount, where
     the invoice-level discount is sum(total_discount_amounts) - sum(line discount_amounts) when
-    positive, allocated over the discountable lines with amount > 0 in proportion to `amount`, by
-    largest remainder in minor units (ties: lower line index in the invoice first).
+    positive, capped at the sum of the weights, allocated over the discountable lines in proportion
+    to their weight (amount net of their own discount_amounts, lines with a positive weight only), by
+    largest remainder in minor units (ties: lower line index in the invoice first). A line without
+    `discountable` is discountable. reference_net_amount spreads the same amount with the reference
+    product's cumulative rounding in line order (reference_parity).
 
     Incremental by invoice (S8): a build recomputes every line of the invoices whose invoice, lines,
     subscription or prices were synced since the last build (inputs_synced_at), replacing all rows
@@ -18,7 +21,7 @@
 #}
 {{ config(
     materialized='incremental',
-    incremental_columns=['inputs_synced_at'],
+    incremental_columns=['inputs_synced_at', 'rejected_reason', 'reference_net_amount'],
     unique_key=['source_label', 'invoice_id'],
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
@@ -106,7 +109,10 @@ invoice_lines as (
     select
         lines.*,
         invoices.status as invoice_status,
-        coalesce(invoices.is_paid, false) as is_paid,
+        -- an invoice or line with amounts Stripe never sends counts as unpaid: out of revenue (D6)
+        coalesce(invoices.is_paid, false) and invoices.rejected_reason is null and lines.rejected_reason is null
+            as is_paid,
+        coalesce(lines.rejected_reason, invoices.rejected_reason) as line_rejected_reason,
         invoices.customer_id,
         invoices.subscription_id as invoice_subscription_id,
         invoices.total_discount_amount as invoice_total_discount_amount,
@@ -119,16 +125,22 @@ invoice_lines as (
         and lines.invoice_id = invoices.invoice_id
 ),
 
--- invoice-level discount not carried by lines (R2)
+-- invoice-level discount not carried by lines (R2): U = min(D - sum(line discounts), T), where T is the
+-- sum of the discountable lines' amounts net of their own discounts (Stripe applies line discounts
+-- first; more than T cannot be allocated)
 invoice_residuals as (
     select
         source_label,
         invoice_id,
-        max(invoice_total_discount_amount) - sum(discount_amount) as residual_discount,
-        sum(case when is_discountable and amount > 0 then amount else 0 end) as eligible_amount
+        least(
+            max(invoice_total_discount_amount) - sum(discount_amount),
+            sum(case when is_discountable then greatest(amount - discount_amount, 0) else 0 end)
+        ) as residual_discount,
+        sum(case when is_discountable then greatest(amount - discount_amount, 0) else 0 end) as eligible_amount
     from invoice_lines
     group by source_label, invoice_id
     having max(invoice_total_discount_amount) > sum(discount_amount)
+        and sum(case when is_discountable then greatest(amount - discount_amount, 0) else 0 end) > 0
 ),
 
 -- line order in the invoice (the tie-break of R2), from the invoice's embedded first page of lines
@@ -154,7 +166,9 @@ eligible_lines as (
         invoice_lines.invoice_id,
         invoice_lines.line_id,
         invoice_residuals.residual_discount,
-        cast(invoice_residuals.residual_discount as {{ wide_integer_type() }}) * invoice_lines.amount as weighted,
+        invoice_lines.amount - invoice_lines.discount_amount as weight,
+        cast(invoice_residuals.residual_discount as {{ wide_integer_type() }})
+            * (invoice_lines.amount - invoice_lines.discount_amount) as weighted,
         invoice_residuals.eligible_amount,
         -- lines beyond the embedded page come after it, in id order
         coalesce(
@@ -171,14 +185,18 @@ eligible_lines as (
         and invoice_lines.invoice_id = embedded_line_order.invoice_id
         and invoice_lines.line_id = embedded_line_order.line_id
     where invoice_lines.is_discountable
-        and invoice_lines.amount > 0
+        and invoice_lines.amount - invoice_lines.discount_amount > 0
 ),
 
 floor_shares as (
     select
         *,
         {{ int_div('weighted', 'eligible_amount') }} as floor_share,
-        {{ int_mod('weighted', 'eligible_amount') }} as remainder
+        {{ int_mod('weighted', 'eligible_amount') }} as remainder,
+        -- U * C_i: the discount up to and including this line, in line order (the reference's spread)
+        cast(residual_discount as {{ wide_integer_type() }}) * sum(weight) over (
+            partition by source_label, invoice_id order by line_index rows between unbounded preceding and current row
+        ) as cumulative_weighted
     from eligible_lines
 ),
 
@@ -197,8 +215,16 @@ allocations as (
         source_label,
         line_id,
         line_index,
+        -- R2: largest remainder (ties: the earlier line)
         cast(floor_share + case when remainder_rank <= units_left then 1 else 0 end as bigint)
-            as allocated_discount_amount
+            as allocated_discount_amount,
+        -- the reference product's cumulative rounding: round(U*C_i/T) - round(U*C_(i-1)/T), half to even
+        -- as ClickHouse rounds a Float64 (reference_parity, S6)
+        cast(
+            {{ int_div_round_half_even('cumulative_weighted', 'eligible_amount') }}
+            - {{ int_div_round_half_even('cumulative_weighted - weighted', 'eligible_amount') }}
+            as bigint
+        ) as reference_allocated_discount_amount
     from ranked_shares
 ),
 
@@ -339,6 +365,8 @@ final as (
         coalesce(allocations.allocated_discount_amount, 0) as allocated_discount_amount,
         invoice_lines.amount - invoice_lines.discount_amount
             - coalesce(allocations.allocated_discount_amount, 0) as net_amount,
+        invoice_lines.amount - invoice_lines.discount_amount
+            - coalesce(allocations.reference_allocated_discount_amount, 0) as reference_net_amount,
         invoice_lines.is_discountable,
         coalesce(line_coupons.coupon_id,
                  case when allocations.allocated_discount_amount > 0 then invoice_level_discounts.coupon_id end)
@@ -362,6 +390,7 @@ final as (
         invoice_lines.description,
         invoice_lines.invoice_created_at,
         invoice_lines.invoice_paid_at,
+        coalesce(invoice_lines.line_rejected_reason, prices.rejected_reason) as rejected_reason,
         greatest(invoice_lines.synced_at, invoice_lines.invoice_synced_at) as synced_at,
         -- the latest sync of anything this row is computed from (the incremental watermark)
         greatest(invoice_lines.synced_at, invoice_lines.invoice_synced_at, prices.synced_at,

@@ -32,6 +32,7 @@ lines as (
     where subscription_id is not null
         and is_price_recurring
         and invoice_status in ('paid', 'open')
+        and rejected_reason is null  -- D6
         and interval_months > 0
         {% if is_incremental() -%}
         and (inputs_synced_at > {{ since }} or period_end_at >= {{ month_floor }})

@@ -53,6 +53,8 @@ refund_rows as (
         on refunds.source_label = charges.source_label
         and refunds.charge_id = charges.charge_id
     where refunds.status = 'succeeded'
+        and refunds.rejected_reason is null  -- amounts Stripe never sends stay out of revenue (D6)
+        and charges.rejected_reason is null  -- nothing negative without its positive
     {%- if not var('include_invoiceless_charges') %}
         and not coalesce(charges.is_invoiceless, false)
     {%- endif %}
@@ -76,6 +78,7 @@ credit_note_rows as (
         on credit_notes.source_label = legacy_refunds.source_label
         and credit_notes.refund_id = legacy_refunds.refund_id
     where not credit_notes.is_void
+        and credit_notes.rejected_reason is null
         -- fully refunded: nothing left that the refunds do not already take back
         and credit_notes.total - coalesce(credit_notes.refunded_amount, legacy_refunds.amount, 0) <> 0
 ),
@@ -98,6 +101,8 @@ dispute_rows as (
         on disputes.source_label = charges.source_label
         and disputes.charge_id = charges.charge_id
     where disputes.is_lost
+        and disputes.rejected_reason is null
+        and charges.rejected_reason is null
     {%- if not var('include_invoiceless_charges') %}
         and not coalesce(charges.is_invoiceless, false)
     {%- endif %}

@@ -50,6 +50,7 @@ deferred_lines as (
         deferred_parts.recognized_on,
         deferred_parts.amount,
         deferred_parts.line_amount,
+        deferred_parts.reference_line_amount,
         deferred_parts.part_index,
         deferred_parts.part_count,
         invoice_lines.invoice_id,
@@ -110,8 +111,8 @@ rows_unioned as (
         coupon_id,
         currency,
         currency_exponent,
-        {% if parity %}greatest(line_amount, 0){% else %}amount{% endif %} as original_amount,
-        {% if parity %}greatest(line_amount, 0){% else %}line_amount{% endif %} as line_amount,
+        {% if parity %}greatest(reference_line_amount, 0){% else %}amount{% endif %} as original_amount,
+        {% if parity %}greatest(reference_line_amount, 0){% else %}line_amount{% endif %} as line_amount,
         part_index,
         part_count,
         '{{ deferral_mode() }}' as deferral_mode,
@@ -148,6 +149,7 @@ rows_unioned as (
     from charges
     where is_succeeded
         and is_invoiceless
+        and rejected_reason is null  -- amounts Stripe never sends stay out of revenue (D6)
         {% if scope.incremental -%}
         and (inputs_synced_at > {{ scope.since }}
             or {{ revenue_items_fx_rebuilt(scope, 'currency', 'cast(created_at as date)') }})

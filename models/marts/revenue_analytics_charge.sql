@@ -9,6 +9,7 @@ with
 charges as (
     select * from {{ ref('int_charges_linked') }}
     where is_succeeded
+        and rejected_reason is null  -- D6
 ),
 
 exchange_rates as (

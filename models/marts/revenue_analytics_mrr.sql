@@ -13,6 +13,7 @@ with
 items as (
     select * from {{ ref('stg_stripe__subscription_items') }}
     where not is_deleted
+        and rejected_reason is null  -- D6
 ),
 
 subscriptions as (

@@ -46,16 +46,19 @@ final as (
         extracted.balance_type,
         upper(extracted.currency) as currency,
         currency_exponents.exponent as currency_exponent,
-        cast(extracted.amount as bigint) as amount,
-        cast(extracted.fee as bigint) as fee,
-        cast(extracted.net as bigint) as net,
-        {{ minor_to_major('cast(extracted.amount as bigint)', 'currency_exponents.exponent') }} as amount_major,
-        {{ minor_to_major('cast(extracted.fee as bigint)', 'currency_exponents.exponent') }} as fee_major,
-        {{ minor_to_major('cast(extracted.net as bigint)', 'currency_exponents.exponent') }} as net_major,
+        {{ json_integer('extracted.amount') }} as amount,
+        {{ json_integer('extracted.fee') }} as fee,
+        {{ json_integer('extracted.net') }} as net,
+        {{ minor_to_major(json_integer('extracted.amount'), 'currency_exponents.exponent') }} as amount_major,
+        {{ minor_to_major(json_integer('extracted.fee'), 'currency_exponents.exponent') }} as fee_major,
+        {{ minor_to_major(json_integer('extracted.net'), 'currency_exponents.exponent') }} as net_major,
         cast(extracted.exchange_rate as double) as exchange_rate,
         extracted.description,
         {{ from_unixtime('extracted.available_on') }} as available_on,
         {{ from_unixtime('extracted.created') }} as created_at,
+        -- amounts Stripe never sends (beyond 64 bits, negative where never negative): kept here, left out of revenue (D6)
+        {{ rejected_amount_reason({'amount': 'extracted.amount', 'fee': 'extracted.fee', 'net': 'extracted.net'},
+                                  non_negative=['fee']) }} as rejected_reason,
         {{ stripe_raw_metadata() }}
     from extracted
     left join currency_exponents

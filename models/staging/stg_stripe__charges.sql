@@ -54,12 +54,12 @@ final as (
         extracted.status,
         upper(extracted.currency) as currency,
         currency_exponents.exponent as currency_exponent,
-        cast(extracted.amount as bigint) as amount,
-        cast(extracted.amount_captured as bigint) as amount_captured,
-        cast(extracted.amount_refunded as bigint) as amount_refunded,
-        {{ minor_to_major('cast(extracted.amount as bigint)', 'currency_exponents.exponent') }} as amount_major,
-        {{ minor_to_major('cast(extracted.amount_captured as bigint)', 'currency_exponents.exponent') }} as amount_captured_major,
-        {{ minor_to_major('cast(extracted.amount_refunded as bigint)', 'currency_exponents.exponent') }} as amount_refunded_major,
+        {{ json_integer('extracted.amount') }} as amount,
+        {{ json_integer('extracted.amount_captured') }} as amount_captured,
+        {{ json_integer('extracted.amount_refunded') }} as amount_refunded,
+        {{ minor_to_major(json_integer('extracted.amount'), 'currency_exponents.exponent') }} as amount_major,
+        {{ minor_to_major(json_integer('extracted.amount_captured'), 'currency_exponents.exponent') }} as amount_captured_major,
+        {{ minor_to_major(json_integer('extracted.amount_refunded'), 'currency_exponents.exponent') }} as amount_refunded_major,
         cast(extracted.paid as boolean) as is_paid,
         cast(extracted.captured as boolean) as is_captured,
         cast(extracted.refunded as boolean) as is_refunded,
@@ -69,6 +69,9 @@ final as (
         coalesce(extracted.receipt_email, extracted.billing_email) as email,
         extracted.metadata,
         {{ from_unixtime('extracted.created') }} as created_at,
+        -- amounts Stripe never sends (beyond 64 bits, negative where never negative): kept here, left out of revenue (D6)
+        {{ rejected_amount_reason({'amount': 'extracted.amount', 'amount_captured': 'extracted.amount_captured', 'amount_refunded': 'extracted.amount_refunded'},
+                                  non_negative=['amount', 'amount_captured', 'amount_refunded']) }} as rejected_reason,
         {{ stripe_raw_metadata() }}
     from extracted
     left join currency_exponents

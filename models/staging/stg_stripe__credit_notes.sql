@@ -48,15 +48,15 @@ final as (
         extracted.memo,
         upper(extracted.currency) as currency,
         currency_exponents.exponent as currency_exponent,
-        cast(extracted.amount as bigint) as amount,
-        cast(extracted.subtotal as bigint) as subtotal,
-        cast(extracted.total as bigint) as total,
-        cast(extracted.total_excluding_tax as bigint) as total_excluding_tax,
-        cast(extracted.discount_amount as bigint) as discount_amount,
-        cast(extracted.out_of_band_amount as bigint) as out_of_band_amount,
-        cast(extracted.pre_payment_amount as bigint) as pre_payment_amount,
-        cast(extracted.post_payment_amount as bigint) as post_payment_amount,
-        {{ minor_to_major('cast(extracted.total as bigint)', 'currency_exponents.exponent') }} as total_major,
+        {{ json_integer('extracted.amount') }} as amount,
+        {{ json_integer('extracted.subtotal') }} as subtotal,
+        {{ json_integer('extracted.total') }} as total,
+        {{ json_integer('extracted.total_excluding_tax') }} as total_excluding_tax,
+        {{ json_integer('extracted.discount_amount') }} as discount_amount,
+        {{ json_integer('extracted.out_of_band_amount') }} as out_of_band_amount,
+        {{ json_integer('extracted.pre_payment_amount') }} as pre_payment_amount,
+        {{ json_integer('extracted.post_payment_amount') }} as post_payment_amount,
+        {{ minor_to_major(json_integer('extracted.total'), 'currency_exponents.exponent') }} as total_major,
         -- current shape: `refunds[].amount_refunded`; legacy: one `refund` id whose amount lives on the
         -- refund object (int_revenue_adjustments_collected reads it there)
         case when extracted.refunds is not null
@@ -67,6 +67,9 @@ final as (
         {{ from_unixtime('extracted.effective_at') }} as effective_at,
         {{ from_unixtime('extracted.voided_at') }} as voided_at,
         {{ from_unixtime('extracted.created') }} as created_at,
+        -- amounts Stripe never sends (beyond 64 bits, negative where never negative): kept here, left out of revenue (D6)
+        {{ rejected_amount_reason({'amount': 'extracted.amount', 'subtotal': 'extracted.subtotal', 'total': 'extracted.total', 'total_excluding_tax': 'extracted.total_excluding_tax', 'discount_amount': 'extracted.discount_amount', 'out_of_band_amount': 'extracted.out_of_band_amount', 'pre_payment_amount': 'extracted.pre_payment_amount', 'post_payment_amount': 'extracted.post_payment_amount'},
+                                  non_negative=['amount', 'total', 'discount_amount', 'out_of_band_amount', 'pre_payment_amount', 'post_payment_amount']) }} as rejected_reason,
         {{ stripe_raw_metadata() }}
     from extracted
     left join currency_exponents

@@ -43,7 +43,7 @@ final as (
         address,
         upper(coalesce(country, shipping_country)) as country,
         upper(currency) as currency,
-        cast(balance as bigint) as balance,
+        {{ json_integer('balance') }} as balance,
         cast(delinquent as boolean) as is_delinquent,
         metadata,
         discount_id,

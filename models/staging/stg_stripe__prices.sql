@@ -34,11 +34,10 @@ final as (
         extracted.product as product_id,
         upper(extracted.currency) as currency,
         currency_exponents.exponent as currency_exponent,
-        coalesce(
-            cast(extracted.unit_amount as bigint),
-            cast(round(cast(extracted.unit_amount_decimal as double)) as bigint)
-        ) as unit_amount,
-        {{ minor_to_major('coalesce(cast(extracted.unit_amount as bigint), cast(round(cast(extracted.unit_amount_decimal as double)) as bigint))', 'currency_exponents.exponent') }} as unit_amount_major,
+        {%- set unit_amount = 'coalesce(' ~ json_integer('extracted.unit_amount') ~ ', '
+                              ~ json_integer('round(cast(extracted.unit_amount_decimal as double))') ~ ')' %}
+        {{ unit_amount }} as unit_amount,
+        {{ minor_to_major(unit_amount, 'currency_exponents.exponent') }} as unit_amount_major,
         extracted.type as price_type,
         coalesce(extracted.type = 'recurring', extracted.interval is not null) as is_recurring,
         extracted.billing_scheme,
@@ -54,6 +53,9 @@ final as (
         extracted.nickname,
         extracted.lookup_key,
         extracted.metadata,
+        -- amounts Stripe never sends (beyond 64 bits, negative where never negative): kept here, left out of revenue (D6)
+        {{ rejected_amount_reason({'unit_amount': 'extracted.unit_amount'},
+                                  non_negative=['unit_amount']) }} as rejected_reason,
         {{ from_unixtime('extracted.created') }} as created_at,
         extracted.account_id,
         coalesce(extracted.is_deleted, false) or coalesce(cast(extracted.deleted as boolean), false) as is_deleted,

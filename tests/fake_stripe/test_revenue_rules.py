@@ -58,6 +58,15 @@ def test_invoice_discount_allocation_skips_credits_and_non_discountable_lines():
     assert rr.allocate_invoice_discount(401, lines) == [100, 301, 0, 0]
 
 
+def test_invoice_discount_allocation_weighs_lines_net_of_their_own_discounts_and_is_capped():
+    """The reference product's cases (docs/sources/reference_product.md 1.4): in_mixed, a line of 1000
+    with 100 of its own discount and one of 900 share 500 equally; more discount than the discountable
+    lines hold spreads only what they hold."""
+    assert rr.allocate_invoice_discount(500, [(900, True), (900, True)]) == [250, 250]
+    assert rr.allocate_invoice_discount(1000, [(1000, True), (2000, True)]) == [333, 667]
+    assert rr.allocate_invoice_discount(300, [(100, True), (50, False)]) == [100, 0]
+
+
 @pytest.mark.parametrize(
     "currency, exponent",
     [("usd", 2), ("JPY", 0), ("KWD", 3), ("BHD", 3), ("ISK", 2), ("UGX", 2), ("HUF", 2), ("XOF", 0)],

@@ -74,7 +74,8 @@ def test_each_invariant_fails_when_broken(
     )
     statuses = {r["unique_id"].split(".")[-1]: r["status"] for r in run.results}
     for name in TAMPERING:
-        expected = "warn" if name == "currencies_have_rate" else "fail"
+        # warnings: a missing rate, and an invoice whose lines do not reconcile (named, never blocking)
+        expected = "warn" if name in ("currencies_have_rate", "paid_invoice_lines_reconcile") else "fail"
         assert statuses.get(name) == expected, (name, statuses, run.output[-3000:])
     # the "revenue items unique" invariant (fct_revenue_items' primary-key test) sees the duplicate
     assert [r["status"] for r in run.results if ".revenue_items_unique" in r["unique_id"]] == ["fail"]
@@ -87,3 +88,49 @@ def test_missing_raw_data_says_what_to_run(tmp_path: Path) -> None:
     assert run.returncode != 0
     assert "raw Stripe schema 'stripe_raw' does not exist" in run.output
     assert "dlt pipeline stripe run" in run.output
+
+
+def test_amounts_stripe_never_sends_are_named_and_kept_out_of_revenue(
+    scenario_build: dict[str, Any], tmp_path: Path
+) -> None:
+    """D6: an invoiceless charge with a negative amount_captured, and an invoice line whose amount does
+    not fit 64 bits. Before, the first halved a month's gross revenue with every test passing, and the
+    second failed staging and skipped every model downstream. Now the build goes on, the test
+    `stripe_amounts_valid` fails naming both objects, and neither reaches revenue."""
+    warehouse = tmp_path / "bad_amounts.duckdb"
+    shutil.copy(scenario_build["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        before = dict(
+            con.execute("select revenue_item_id, amount_minor from revenue_analytics.fct_revenue_items").fetchall()
+        )
+        con.execute(
+            "update stripe_raw.charge set data = json_merge_patch(data, '{\"amount_captured\": -500}'), "
+            "synced_at = timestamptz '2031-01-01' where id = 'ch_D1'"
+        )
+        con.execute(
+            "update stripe_raw.invoice_line_item set data = replace(data, '\"amount\": 3000,', "
+            "'\"amount\": 99999999999999999999,'), synced_at = timestamptz '2031-01-01' where id = 'il_T1'"
+        )
+        assert con.execute(
+            "select count(*) from stripe_raw.invoice_line_item where id = 'il_T1' "
+            "and data like '%99999999999999999999%'"
+        ).fetchone() == (1,)
+    run = run_dbt(["build", "--exclude-resource-type", "unit_test"], warehouse, tmp_path / "dbt", SOURCES_VARS)
+    statuses = {r["unique_id"]: r["status"] for r in run.results}
+    assert run.returncode != 0
+    failed = [uid for uid, status in statuses.items() if status in ("fail", "error")]
+    assert failed == ["test.stripe_revenue.stripe_amounts_valid"], (failed, run.output[-3000:])
+    assert "skipped" not in statuses.values()  # every model built
+    named = "stripe_amounts_valid: object_type={} object_id={} source_label=stripe rejected_reason={}"
+    assert named.format("charge", "ch_D1", "amount_captured is negative: -500") in run.output
+    too_big = "amount is not a 64-bit integer: 99999999999999999999"
+    assert named.format("invoice_line_item", "il_T1", too_big) in run.output
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        after = dict(
+            con.execute("select revenue_item_id, amount_minor from revenue_analytics.fct_revenue_items").fetchall()
+        )
+    # the charge goes, and its refund with it (nothing negative without its positive)
+    assert {"ch_D1", "re_D1"} <= set(before) and not {"ch_D1", "re_D1"} & set(after)
+    assert {k for k in before if k.startswith("il_T1")} and not {k for k in after if k.startswith("il_T1")}
+    unchanged = {k: v for k, v in before.items() if k not in ("ch_D1", "re_D1") and not k.startswith("il_T1")}
+    assert {k: after.get(k) for k in unchanged} == unchanged

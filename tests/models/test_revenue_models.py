@@ -143,11 +143,13 @@ def test_proration_credit_reduces_revenue(q: Any) -> None:
 def test_invoice_level_discount_allocated_by_largest_remainder(q: Any) -> None:
     rows = q("""select line_id, line_discount_amount, allocated_discount_amount, net_amount, coupon, coupon_id
                 from intermediate.int_invoice_lines_netted where invoice_id = 'in_C1' order by line_index, line_id""")
-    # 1000 over three discountable lines of 1000: 333 each, r 1000 each, the unit left goes to index 1 (il_C1z)
+    # 1000 over three discountable lines weighted net of their own discounts, 900 + 1000 + 1000 = 2900:
+    # 310.34, 344.83, 344.83 -> floors 310 + 344 + 344 = 998, the two units left go to the largest
+    # remainders (il_C1a, il_C1m: 2400 of 2900 against il_C1z's 1000)
     assert rows == [
-        ("il_C1z", 100, 334, 566, "LINE10", "cp_LINE10"),
-        ("il_C1a", 0, 333, 667, "INV10EUR", "cp_INV10"),
-        ("il_C1m", 0, 333, 667, "INV10EUR", "cp_INV10"),
+        ("il_C1z", 100, 310, 590, "LINE10", "cp_LINE10"),
+        ("il_C1a", 0, 345, 655, "INV10EUR", "cp_INV10"),
+        ("il_C1m", 0, 345, 655, "INV10EUR", "cp_INV10"),
         ("il_C1n", 0, 0, 700, None, None),  # not discountable
     ]
     assert sum(r[3] for r in rows) == 2600  # = the invoice total (3700 - 100 - 1000)
@@ -156,12 +158,12 @@ def test_invoice_level_discount_allocated_by_largest_remainder(q: Any) -> None:
 def test_each_row_converts_at_its_own_date(q: Any) -> None:
     eur = {r[0]: r[3] for r in items(q, "invoice_id = 'in_C1'")}
     assert eur == {
-        "il_C1z": d4(566, 2, 1.10, 1.0),
-        "il_C1a": d4(667, 2, 1.10, 1.0),
-        "il_C1m": d4(667, 2, 1.10, 1.0),
+        "il_C1z": d4(590, 2, 1.10, 1.0),
+        "il_C1a": d4(655, 2, 1.10, 1.0),
+        "il_C1m": d4(655, 2, 1.10, 1.0),
         "il_C1n": d4(700, 2, 1.10, 1.0),
     }
-    assert eur == {"il_C1z": 623, "il_C1a": 734, "il_C1m": 734, "il_C1n": 770}
+    assert eur == {"il_C1z": 649, "il_C1a": 721, "il_C1m": 721, "il_C1n": 770}
     # KWD 12.345 on 2024-01-15 at 1.10 / 0.34
     assert q("""select original_amount, currency_aware_divider, currency_aware_amount, amount_minor, amount
                 from revenue_analytics.fct_revenue_items where revenue_item_id = 'il_E1'""") == [
@@ -222,7 +224,7 @@ def test_monthly_gross_and_net_revenue(q: Any) -> None:
     assert rows == {
         # A 10000 + B 5000 + E 3994 (KWD) + G 15000 (+ $0 trial lines)
         "2024-01": (33994, 33994),
-        # A 10000 + B 6448 + C 623+734+734+770 + F 30000 + G 15000 + T 3000
+        # A 10000 + B 6448 + C 649+721+721+770 + F 30000 + G 15000 + T 3000
         "2024-02": (67309, 67309),
         # A 10000 + B 8000 + G (-9655 + 4828 + 7500) + T 3000 + D 333; net: - 3000 - 2000 - 133
         "2024-03": (24006, 18873),
@@ -237,7 +239,7 @@ def test_monthly_gross_and_net_revenue(q: Any) -> None:
         q("""select coalesce(coupon, '-'), sum(gross_revenue_minor) from revenue_analytics.fct_revenue_monthly
                           where month_start = '2024-02-01' and customer_country = 'DE' group by 1""")
     )
-    assert by_coupon == {"LINE10": 623, "INV10EUR": 1468, "-": 770}
+    assert by_coupon == {"LINE10": 649, "INV10EUR": 1442, "-": 770}
 
 
 def test_deferred_revenue_balance(q: Any) -> None:

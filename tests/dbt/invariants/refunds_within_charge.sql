@@ -14,4 +14,5 @@ left join {{ ref('stg_stripe__charges') }} as charges
     on refunds.source_label = charges.source_label
     and refunds.charge_id = charges.charge_id
 where charges.charge_id is null
-    or refunds.refunded > charges.amount_captured
+    or (refunds.refunded > charges.amount_captured
+        and charges.rejected_reason is null)  -- a charge with amounts Stripe never sends: stripe_amounts_valid
