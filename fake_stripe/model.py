@@ -7,6 +7,9 @@ them directly (ground_truth.py), never by reading the rendered JSON back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
+
+from fake_stripe.revenue_rules import round_half_away_exact
 
 
 @dataclass
@@ -28,6 +31,30 @@ class Discount:
     customer: str
     subscription: str | None = None
     invoice: str | None = None
+
+
+@dataclass
+class TaxRate:
+    id: str
+    display_name: str
+    description: str
+    percentage: Fraction  # exact, e.g. 20 or 8.25
+    inclusive: bool
+    country: str
+    jurisdiction: str
+    tax_type: str  # vat | sales_tax
+    created: int
+    state: str | None = None
+
+    @property
+    def behavior(self) -> str:
+        return "inclusive" if self.inclusive else "exclusive"
+
+    def tax_on(self, amount: int) -> int:
+        """The tax of a line amount (after its discounts), rounded half away from zero: inside the amount
+        when inclusive, on top of it when exclusive."""
+        share = self.percentage / (100 + self.percentage) if self.inclusive else self.percentage / 100
+        return round_half_away_exact(amount * share)
 
 
 @dataclass
@@ -79,6 +106,7 @@ class Customer:
     line1: str
     currency: str
     metadata: dict[str, str] = field(default_factory=dict)
+    tax_rate: TaxRate | None = None  # applied to every line of the customer's invoices
     balance: int = 0  # negative = credit the customer can spend on the next invoice
     deleted_at: int | None = None
     invoice_seq: int = 0
@@ -114,6 +142,7 @@ class Subscription:
     ended_at: int | None = None
     cancellation_reason: str | None = None
     discount: Discount | None = None
+    tax_rate: TaxRate | None = None  # the customer's, as the subscription's default tax rate
     latest_invoice: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     current_period_start: int = 0
@@ -148,10 +177,24 @@ class Line:
     invoice_item: str | None = None  # ii_... for one-off and proration lines
     discount_amounts: list[tuple[int, str]] = field(default_factory=list)  # (amount, discount id)
     percent_off: float = 0.0  # subscription coupon in force on this line (ground truth for MRR)
+    tax_rate: TaxRate | None = None
+    tax: int = 0  # on the amount after the line's discounts; inside `amount` when the rate is inclusive
 
     @property
     def discount_total(self) -> int:
         return sum(amount for amount, _ in self.discount_amounts)
+
+    @property
+    def inclusive_tax(self) -> int:
+        return self.tax if self.tax_rate is not None and self.tax_rate.inclusive else 0
+
+    @property
+    def exclusive_tax(self) -> int:
+        return self.tax if self.tax_rate is not None and not self.tax_rate.inclusive else 0
+
+    @property
+    def taxable_amount(self) -> int:
+        return self.amount - self.discount_total - self.inclusive_tax
 
     @property
     def is_recurring(self) -> bool:
@@ -212,7 +255,9 @@ class Invoice:
     attempt_count: int = 0
     next_payment_attempt: int | None = None
     payments: list[InvoicePayment] = field(default_factory=list)
+    pre_payment_credit_notes_amount: int = 0
     post_payment_credit_notes_amount: int = 0
+    credit_note_count: int = 0
     metadata: dict[str, str] = field(default_factory=dict)
     deleted_at: int | None = None
 
@@ -225,19 +270,36 @@ class Invoice:
         return sum(line.discount_total for line in self.lines) + sum(a for a, _ in self.invoice_discounts)
 
     @property
+    def inclusive_tax(self) -> int:
+        return sum(line.inclusive_tax for line in self.lines)
+
+    @property
+    def exclusive_tax(self) -> int:
+        return sum(line.exclusive_tax for line in self.lines)
+
+    @property
     def total(self) -> int:
-        return self.subtotal - self.total_discount
+        """subtotal − discounts + exclusive tax (read often: one pass over the lines)."""
+        total = -sum(a for a, _ in self.invoice_discounts)
+        for line in self.lines:
+            total += line.amount - line.discount_total + line.exclusive_tax
+        return total
 
     @property
     def amount_due(self) -> int:
-        # a credit balance (negative) pays part of the invoice; a negative total is credited, never charged
-        return max(0, self.total + min(0, self.starting_balance)) if self.total > 0 else 0
+        # a credit balance (negative) pays part of the invoice, a pre-payment credit note takes off its
+        # amount; a negative total is credited, never charged
+        total = self.total
+        if total <= 0:
+            return 0
+        return max(0, total + min(0, self.starting_balance) - self.pre_payment_credit_notes_amount)
 
     @property
     def ending_balance(self) -> int:
-        if self.total <= 0:
-            return self.starting_balance + self.total
-        return min(0, self.starting_balance + self.total)
+        total = self.total
+        if total <= 0:
+            return self.starting_balance + total
+        return min(0, self.starting_balance + total)
 
     @property
     def amount_paid(self) -> int:
@@ -263,10 +325,18 @@ class CreditNote:
     created: int
     amount: int
     reason: str
-    lines: list[tuple[str, Line, int]]  # (credit note line id, invoice line, amount)
+    lines: list[tuple[str, Line, int]]  # (credit note line id, invoice line, amount excluding exclusive tax)
     refund: Refund | None = None
     credit_amount: int = 0  # credited to the customer balance
     status: str = "issued"
+    pre_payment: bool = False  # issued on an open invoice: takes its amount off `amount_due`
+    tax: int = 0  # the tax part of `amount` (the invoice line's rate, in proportion)
+    tax_rate: TaxRate | None = None
+
+    @property
+    def subtotal(self) -> int:
+        """`amount` (tax included) without exclusive tax: what the credit note's line credits."""
+        return self.amount - (self.tax if self.tax_rate is not None and not self.tax_rate.inclusive else 0)
 
 
 @dataclass
@@ -278,7 +348,7 @@ class Dispute:
     reason: str
     status: str = "needs_response"
     closed_at: int | None = None
-    balance_transactions: list[str] = field(default_factory=list)
+    balance_transactions: list[BalanceTransaction] = field(default_factory=list)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 CURRENT_VERSION = "2026-10-28.endive"
@@ -53,6 +54,24 @@ def _legacy_discount(d: Obj | str, ctx: RenderContext) -> Obj | str:
     return out
 
 
+def _legacy_taxes(taxes: list[Obj] | None) -> list[Obj]:
+    """Current `taxes` / `total_taxes` entries as legacy `tax_amounts` / `total_tax_amounts`."""
+    return [
+        {
+            "amount": t["amount"],
+            "inclusive": t["tax_behavior"] == "inclusive",
+            "tax_rate": (t.get("tax_rate_details") or {}).get("tax_rate"),
+            "taxability_reason": t.get("taxability_reason"),
+            "taxable_amount": t.get("taxable_amount"),
+        }
+        for t in taxes or []
+    ]
+
+
+def _inclusive_tax(taxes: list[Obj] | None) -> int:
+    return sum(t["amount"] for t in taxes or [] if t.get("tax_behavior") == "inclusive")
+
+
 def _legacy_plan(p: Obj | None) -> Obj | None:
     return None if p is None else {**p, "aggregate_usage": None}
 
@@ -64,18 +83,23 @@ def _legacy_line(line: Obj, ctx: RenderContext) -> Obj:
     price = ctx.prices.get(price_id) if price_id else None
     out = _without(line, "parent", "pricing", "quantity_decimal", "subtotal", "taxes")
     is_subscription_line = parent.get("type") == "subscription_item_details"
+    inclusive = _inclusive_tax(line.get("taxes"))
+    unit_excluding_tax = (line.get("pricing") or {}).get("unit_amount_decimal")
+    if inclusive and line.get("quantity"):
+        unit = (Decimal(line["amount"] - inclusive) / line["quantity"]).quantize(Decimal("1e-12"))
+        unit_excluding_tax = format(unit.normalize(), "f")
     out.update(
-        amount_excluding_tax=line["amount"],
+        amount_excluding_tax=line["amount"] - inclusive,
         invoice_item=details.get("invoice_item"),
         plan=_legacy_plan(_plan_of(price)) if price else None,
         price=price,
         proration=bool(details.get("proration")),
         proration_details={"credited_items": None},
         subscription=details.get("subscription"),
-        tax_amounts=[],
+        tax_amounts=_legacy_taxes(line.get("taxes")),
         tax_rates=[],
         type="subscription" if is_subscription_line else "invoiceitem",
-        unit_amount_excluding_tax=(line.get("pricing") or {}).get("unit_amount_decimal"),
+        unit_amount_excluding_tax=unit_excluding_tax,
     )
     return out
 
@@ -140,8 +164,8 @@ def _legacy_invoice(inv: Obj, ctx: RenderContext) -> Obj:
         quote=None,
         subscription=sub_details.get("subscription"),
         subscription_details={"metadata": sub_details.get("metadata")} if sub_details else None,
-        tax=None,
-        total_tax_amounts=[],
+        tax=sum(t["amount"] for t in inv["total_taxes"]) if inv.get("total_taxes") else None,
+        total_tax_amounts=_legacy_taxes(inv.get("total_taxes")),
         transfer_data=None,
     )
     return out
@@ -183,7 +207,11 @@ def _legacy_charge(ch: Obj, ctx: RenderContext) -> Obj:
 
 def _legacy_credit_note_line(line: Obj, ctx: RenderContext) -> Obj:
     out = _without(line, "taxes", "metadata")
-    out.update(amount_excluding_tax=line["amount"], tax_amounts=[], unit_amount_excluding_tax=None)
+    out.update(
+        amount_excluding_tax=line["amount"] - _inclusive_tax(line.get("taxes")),
+        tax_amounts=_legacy_taxes(line.get("taxes")),
+        unit_amount_excluding_tax=None,
+    )
     return out
 
 
@@ -193,9 +221,17 @@ def _legacy_credit_note(cn: Obj, ctx: RenderContext) -> Obj:
     out.update(
         lines=_legacy_list(cn.get("lines"), _legacy_credit_note_line, ctx),
         refund=refunds[0]["refund"] if refunds else None,
-        tax_amounts=[],
+        tax_amounts=_legacy_taxes(cn.get("total_taxes")),
     )
     return out
+
+
+def _legacy_balance_transaction(bt: Obj, ctx: RenderContext) -> Obj:
+    return _without(bt, "balance_type")
+
+
+def _legacy_dispute(d: Obj, ctx: RenderContext) -> Obj:
+    return {**d, "balance_transactions": [_legacy_balance_transaction(b, ctx) for b in d["balance_transactions"]]}
 
 
 def _legacy_event(ev: Obj, ctx: RenderContext) -> Obj:
@@ -213,7 +249,8 @@ _LEGACY: dict[str, Callable[[Obj, RenderContext], Obj]] = {
     "discount": _legacy_discount,
     "plan": lambda p, ctx: _legacy_plan(p) or p,
     "refund": lambda r, ctx: _without(r, "customer", "customer_account", "payment_method"),
-    "balance_transaction": lambda b, ctx: _without(b, "balance_type"),
+    "balance_transaction": _legacy_balance_transaction,
+    "dispute": _legacy_dispute,
     "payout": lambda p, ctx: _without(p, "payout_method"),
     "customer": lambda c, ctx: _without(c, "customer_account"),
     "event": _legacy_event,

@@ -15,6 +15,7 @@ import random
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from fake_stripe import catalog, clock
@@ -116,6 +117,7 @@ class World:
     products: dict[str, m.Product] = field(default_factory=dict)
     prices: dict[tuple[str, str, str], m.Price] = field(default_factory=dict)  # (product, currency, interval)
     coupons: dict[str, m.Coupon] = field(default_factory=dict)
+    tax_rates: dict[str, m.TaxRate] = field(default_factory=dict)  # "vat" (inclusive), "sales_tax" (exclusive)
     customers: list[m.Customer] = field(default_factory=list)
     subscriptions: list[m.Subscription] = field(default_factory=list)
     invoices: list[m.Invoice] = field(default_factory=list)
@@ -197,6 +199,21 @@ def build_catalog(world: World) -> None:
     before = rec.snapshot(t_rename, sj.product, pro)
     pro.name, pro.updated = "Pro (per seat)", t_rename
     rec.updated(t_rename, "product.updated", sj.product, pro, before)
+    world.tax_rates = {
+        "vat": m.TaxRate(rid(rng, "txr_", 24), "VAT", "VAT 20% (inclusive)", Fraction(20), True, "GB", "GB", "vat", t0),
+        "sales_tax": m.TaxRate(
+            rid(rng, "txr_", 24),
+            "Sales tax",
+            "Texas sales tax",
+            Fraction("8.25"),
+            False,
+            "US",
+            "TX",
+            "sales_tax",
+            t0,
+            "TX",
+        ),
+    }
 
 
 # --------------------------------------------------------------------------------------------- customers
@@ -302,6 +319,10 @@ class CustomerLife:
             c.metadata[PERSON_KEY] = self.distinct_id
         elif self.person_mode == "malformed":
             c.metadata[PERSON_KEY] = rng.choice(["", "   "])
+        if cur in ("eur", "gbp") and self.chance(0.25):  # VAT included in the price
+            c.tax_rate = self.w.tax_rates["vat"]
+        elif cur == "usd" and self.chance(0.2):  # sales tax on top
+            c.tax_rate = self.w.tax_rates["sales_tax"]
         self.rec.emit(t, "customer.created", sj.customer(c))
         kind = rng.choices(["subscriber", "one_off", "late"], weights=[72, 18, 10])[0]
         self.b2b = False
@@ -463,6 +484,7 @@ class CustomerLife:
             items=items,
             billing_cycle_anchor=t + (14 * DAY if trial else 0),
             metadata=self.person_metadata("subscription", sid, t),
+            tax_rate=c.tax_rate,
         )
         if self.chance(0.12):
             sub.discount = m.Discount(
@@ -549,6 +571,8 @@ class CustomerLife:
         inv.metadata = self.person_metadata("invoice", inv.id, t)
         for line in lines:
             line.invoice = inv.id
+            if c.tax_rate is not None:  # on the amount after the line's own discounts, rounded per line
+                line.tax_rate, line.tax = c.tax_rate, c.tax_rate.tax_on(line.amount - line.discount_total)
         self.w.invoices.append(inv)
         if sub is not None:
             sub.latest_invoice = inv.id
@@ -583,11 +607,17 @@ class CustomerLife:
                 customer=inv.customer.id,
                 invoice=inv.id,
             )
-            inv.invoice_discounts.append((min(1000, inv.total), d))
+            inv.invoice_discounts.append((min(1000, inv.subtotal - inv.total_discount), d))
         self.at(t + 3600, self.finalize_and_collect, inv, sub)
 
     def finalize_and_collect(self, t: int, inv: m.Invoice, sub: m.Subscription | None) -> None:
         self.finalize(t, inv)
+        if inv.amount_due > 0 and self.chance(0.01):  # credited before the customer pays, then collected
+            self.at(t + self.rng.randrange(600, 3 * DAY), self.pre_payment_credit_note, inv, sub, True)
+            return
+        self.collect(t, inv, sub)
+
+    def collect(self, t: int, inv: m.Invoice, sub: m.Subscription | None) -> None:
         if inv.amount_due == 0:
             self.pay_without_charge(t, inv)
             self.after_payment(t, inv, sub, True)
@@ -645,6 +675,8 @@ class CustomerLife:
             inv.next_payment_attempt = t + retry_in[n] * DAY
             self.rec.updated(t, "invoice.payment_failed", sj.invoice, inv, before)
             self.at(inv.next_payment_attempt, self.attempt, inv, sub, n + 1)
+            if self.chance(0.05):  # the customer complains and gets a credit before the retry
+                self.at(t + retry_in[n] * DAY // 2, self.pre_payment_credit_note, inv, sub, False)
             self.after_payment(t, inv, sub, False)
             return
         inv.next_payment_attempt = None
@@ -653,12 +685,48 @@ class CustomerLife:
         inv.status, inv.marked_uncollectible_at = "uncollectible", t
         payment.status = "canceled"
         self.rec.updated(t, "invoice.marked_uncollectible", sj.invoice, inv, before)
+        fate = self.rng.random()
+        if fate < 0.2:
+            self.at(t + self.rng.randrange(10, 120) * DAY + self.rng.randrange(DAY), self.late_payment, inv)
+        elif fate < 0.4:
+            self.at(t + self.rng.randrange(10, 120) * DAY + self.rng.randrange(DAY), self.late_void, inv)
         if sub is not None and sub.ended_at is None:
             if self.chance(0.5):
                 self.end_subscription(t, sub, "payment_failed")
             else:
                 self.set_status(t, sub, "unpaid")
                 self.at(t + 30 * DAY, self.end_subscription, sub, "payment_failed")
+
+    def late_payment(self, t: int, inv: m.Invoice) -> None:
+        """An uncollectible invoice paid after all (R11): a new payment, the invoice `paid`."""
+        if inv.status != "uncollectible":
+            return
+        ch = m.Charge(
+            id=self.id("ch_", 24),
+            customer=inv.customer.id,
+            currency=inv.currency,
+            amount=inv.amount_due,
+            created=t,
+            payment_intent=self.id("pi_", 24),
+            status="succeeded",
+            description="Invoice payment",
+            invoice=inv.id,
+        )
+        inv.payments.append(
+            m.InvoicePayment(id=self.id("inpay_", 24), invoice=inv.id, charge=ch, created=t, status="paid", paid_at=t)
+        )
+        self.record_charge(t, ch)
+        before = self.rec.snapshot(t, sj.invoice, inv)
+        inv.status, inv.paid_at = "paid", t
+        self.rec.updated(t, "invoice.paid", sj.invoice, inv, before)
+
+    def late_void(self, t: int, inv: m.Invoice) -> None:
+        """An uncollectible invoice voided later (R11: its bad debt moves to voids)."""
+        if inv.status != "uncollectible":
+            return
+        before = self.rec.snapshot(t, sj.invoice, inv)
+        inv.status, inv.voided_at = "void", t
+        self.rec.updated(t, "invoice.voided", sj.invoice, inv, before)
 
     def expire_incomplete(self, t: int, inv: m.Invoice, sub: m.Subscription) -> None:
         before = self.rec.snapshot(t, sj.invoice, inv)
@@ -835,37 +903,74 @@ class CustomerLife:
         ch.amount_refunded += amount
         self.rec.updated(t, "charge.refunded", sj.charge, ch, before)
         self.rec.emit(t, "refund.created", sj.refund(r))
+        if amount < left and self.chance(0.35):  # a second refund of part of the rest
+            self.at(t + self.rng.randrange(1, 20) * DAY, self.refund_charge, ch, None)
+        if self.chance(0.12):  # the cardholder disputes the payment anyway (R10's other loss)
+            self.at(t + self.rng.randrange(5, 40) * DAY, self.open_dispute, ch, True)
         return r
 
-    def issue_credit_note(self, t: int, inv: m.Invoice) -> None:
+    def credit_note(self, t: int, inv: m.Invoice, limit: int, pre_payment: bool) -> m.CreditNote | None:
+        """A credit note for part of one line, tax included in proportion, at most `limit`."""
         positive = [line for line in inv.lines if line.amount - line.discount_total > 0]
-        if not positive:
-            return
+        if not positive or limit <= 0:
+            return None
         line = self.rng.choice(positive)
-        amount = max(1, round_half_away((line.amount - line.discount_total) * self.rng.uniform(0.2, 1.0)))
+        line_total = line.amount - line.discount_total + line.exclusive_tax
+        amount = min(limit, max(1, round_half_away(line_total * self.rng.uniform(0.2, 1.0))))
         cn = m.CreditNote(
             id=self.id("cn_", 24),
             invoice=inv,
-            number=f"{inv.number}-CN-01",
+            number=f"{inv.number}-CN-{inv.credit_note_count + 1:02d}",
             created=t,
             amount=amount,
             reason=self.rng.choice(["product_unsatisfactory", "order_change"]),
-            lines=[(self.id("cnli_", 24), line, amount)],
+            lines=[],
+            pre_payment=pre_payment,
+            tax_rate=line.tax_rate,
+            tax=m.round_half_away_exact(Fraction(amount * line.tax, line_total)) if line.tax else 0,
         )
+        cn.lines = [(self.id("cnli_", 24), line, cn.subtotal)]
+        inv.credit_note_count += 1
+        return cn
+
+    def pre_payment_credit_note(self, t: int, inv: m.Invoice, sub: m.Subscription | None, collect: bool) -> None:
+        """A credit note on an open invoice (Stripe's pre-payment credit note): `amount_due` drops by its
+        amount, and the payment that follows is for the rest. `collect`: the first attempt comes after it."""
+        cn = self.credit_note(t, inv, inv.amount_due, True) if inv.status == "open" else None
+        if cn is not None:
+            before = self.rec.snapshot(t, sj.invoice, inv)
+            inv.pre_payment_credit_notes_amount += cn.amount
+            self.w.credit_notes.append(cn)
+            self.rec.emit(t, "credit_note.created", sj.credit_note(cn))
+            self.rec.updated(t, "invoice.updated", sj.invoice, inv, before)
+        if collect:
+            self.collect(t, inv, sub)
+        elif inv.status == "open" and inv.amount_due == 0:  # credited in full: nothing left to collect
+            inv.payments[-1].status = "canceled"
+            self.pay_without_charge(t, inv)
+            self.after_payment(t, inv, sub, True)
+
+    def issue_credit_note(self, t: int, inv: m.Invoice) -> None:
+        """A credit note on a paid invoice: refunded on its charge, or credited to the customer balance."""
+        limit = inv.total - inv.pre_payment_credit_notes_amount - inv.post_payment_credit_notes_amount
+        cn = self.credit_note(t, inv, limit, False)
+        if cn is None:
+            return
         charge = next((p.charge for p in inv.payments if p.status == "paid"), None)
-        if charge is not None and self.chance(0.5) and charge.amount - charge.amount_refunded >= amount:
-            cn.refund = self.refund_charge(t, charge, amount)
+        if charge is not None and self.chance(0.5) and charge.amount - charge.amount_refunded >= cn.amount:
+            cn.refund = self.refund_charge(t, charge, cn.amount)
         if cn.refund is None:
-            cn.credit_amount = amount
-            inv.customer.balance -= amount
+            cn.credit_amount = cn.amount
+            inv.customer.balance -= cn.amount
         before = self.rec.snapshot(t, sj.invoice, inv)
-        inv.post_payment_credit_notes_amount += amount
+        inv.post_payment_credit_notes_amount += cn.amount
         self.w.credit_notes.append(cn)
         self.rec.emit(t, "credit_note.created", sj.credit_note(cn))
         self.rec.updated(t, "invoice.updated", sj.invoice, inv, before)
 
-    def open_dispute(self, t: int, ch: m.Charge) -> None:
-        if ch.amount_refunded > 0:
+    def open_dispute(self, t: int, ch: m.Charge, after_refund: bool = False) -> None:
+        """The cardholder disputes the whole charge; a refunded one only when `after_refund`."""
+        if ch.disputed or (ch.amount_refunded > 0 and not after_refund):
             return
         d = m.Dispute(
             id=self.id("dp_", 24),
@@ -877,7 +982,7 @@ class CustomerLife:
         bt = self.balance_txn(
             t, -ch.amount, ch.currency, "adjustment", d.id, fee=False, category="dispute", extra_fee=1500
         )
-        d.balance_transactions.append(bt.id)
+        d.balance_transactions.append(bt)
         before = self.rec.snapshot(t, sj.charge, ch)
         ch.disputed = True
         self.w.disputes.append(d)
@@ -898,7 +1003,7 @@ class CustomerLife:
             bt = self.balance_txn(
                 t, d.amount, d.charge.currency, "adjustment", d.id, fee=False, category="dispute_reversal"
             )
-            d.balance_transactions.append(bt.id)
+            d.balance_transactions.append(bt)  # the funds reinstated: R11's moment of a won dispute
         self.rec.updated(t, "charge.dispute.closed", sj.dispute, d, before)
 
     def finish(self) -> None:

@@ -67,6 +67,64 @@ def discount(d: m.Discount) -> dict[str, Any]:
     }
 
 
+def tax_rate(r: m.TaxRate) -> dict[str, Any]:
+    percentage = float(r.percentage)
+    return {
+        "id": r.id,
+        "object": "tax_rate",
+        "active": True,
+        "country": r.country,
+        "created": r.created,
+        "description": r.description,
+        "display_name": r.display_name,
+        "effective_percentage": percentage,
+        "flat_amount": None,
+        "inclusive": r.inclusive,
+        "jurisdiction": r.jurisdiction,
+        "jurisdiction_level": "state" if r.state else "country",
+        "livemode": LIVEMODE,
+        "metadata": {},
+        "percentage": percentage,
+        "rate_type": "percentage",
+        "state": r.state,
+        "tax_type": r.tax_type,
+    }
+
+
+def tax_amount(amount: int, rate: m.TaxRate, taxable_amount: int) -> dict[str, Any]:
+    """One entry of a line's `taxes` (and, summed per rate, of an invoice's or credit note's `total_taxes`)."""
+    return {
+        "amount": amount,
+        "tax_behavior": rate.behavior,
+        "tax_rate_details": {"tax_rate": rate.id},
+        "taxability_reason": "standard_rated",
+        "taxable_amount": taxable_amount,
+        "type": "tax_rate_details",
+    }
+
+
+def total_taxes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Line tax entries summed per tax rate, in order of first appearance."""
+    out: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        key = e["tax_rate_details"]["tax_rate"]
+        if key in out:
+            out[key] = {
+                **out[key],
+                "amount": out[key]["amount"] + e["amount"],
+                "taxable_amount": out[key]["taxable_amount"] + e["taxable_amount"],
+            }
+        else:
+            out[key] = dict(e)
+    return list(out.values())
+
+
+def line_taxes(line: m.Line) -> list[dict[str, Any]]:
+    if line.tax_rate is None:
+        return []
+    return [tax_amount(line.tax, line.tax_rate, line.taxable_amount)]
+
+
 def product(p: m.Product) -> dict[str, Any]:
     return {
         "id": p.id,
@@ -229,7 +287,7 @@ def subscription(s: m.Subscription) -> dict[str, Any]:
         "days_until_due": None,
         "default_payment_method": None,
         "default_source": None,
-        "default_tax_rates": [],
+        "default_tax_rates": [tax_rate(s.tax_rate)] if s.tax_rate else [],
         "description": None,
         "discounts": [discount(s.discount)] if s.discount else [],
         "ended_at": s.ended_at,
@@ -307,7 +365,7 @@ def line_item(line: m.Line) -> dict[str, Any]:
         "quantity": line.quantity,
         "subscription": line.subscription,
         "subtotal": line.amount,
-        "taxes": [],
+        "taxes": line_taxes(line),
     }
 
 
@@ -352,16 +410,19 @@ def invoice(inv: m.Invoice) -> dict[str, Any]:
             },
         }
     finalized = inv.finalized_at is not None
+    total, due, paid = inv.total, inv.amount_due, inv.amount_paid
+    taxes = total_taxes([e for line in inv.lines for e in line_taxes(line)])
+    rates = list({line.tax_rate.id: line.tax_rate for line in inv.lines if line.tax_rate}.values())
     return {
         "id": inv.id,
         "object": "invoice",
         "account_country": "US",
         "account_name": "Fake SaaS Inc.",
         "account_tax_ids": None,
-        "amount_due": inv.amount_due,
+        "amount_due": due,
         "amount_overpaid": 0,
-        "amount_paid": inv.amount_paid,
-        "amount_remaining": inv.amount_due - inv.amount_paid if inv.status not in ("void", "uncollectible") else 0,
+        "amount_paid": paid,
+        "amount_remaining": due - paid if inv.status not in ("void", "uncollectible") else 0,
         "amount_shipping": 0,
         "application": None,
         "attempt_count": inv.attempt_count,
@@ -391,7 +452,7 @@ def invoice(inv: m.Invoice) -> dict[str, Any]:
         "customer_tax_ids": [],
         "default_payment_method": None,
         "default_source": None,
-        "default_tax_rates": [],
+        "default_tax_rates": [tax_rate(r) for r in rates],
         "description": None,
         "discounts": invoice_level,
         "due_date": None,
@@ -418,7 +479,7 @@ def invoice(inv: m.Invoice) -> dict[str, Any]:
         "period_end": inv.period_end,
         "period_start": inv.period_start,
         "post_payment_credit_notes_amount": inv.post_payment_credit_notes_amount,
-        "pre_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": inv.pre_payment_credit_notes_amount,
         "receipt_number": None,
         "rendering": None,
         "shipping_cost": None,
@@ -433,13 +494,13 @@ def invoice(inv: m.Invoice) -> dict[str, Any]:
             "voided_at": inv.voided_at,
         },
         "subtotal": inv.subtotal,
-        "subtotal_excluding_tax": inv.subtotal,
+        "subtotal_excluding_tax": inv.subtotal - inv.inclusive_tax,
         "test_clock": None,
-        "total": inv.total,
+        "total": total,
         "total_discount_amounts": [{"amount": a, "discount": d} for d, a in total_discount_amounts.items()],
-        "total_excluding_tax": inv.total,
+        "total_excluding_tax": total - sum(line.tax for line in inv.lines),
         "total_pretax_credit_amounts": [],
-        "total_taxes": [],
+        "total_taxes": taxes,
         "webhooks_delivered_at": inv.created,
     }
 
@@ -537,6 +598,7 @@ def refund(r: m.Refund) -> dict[str, Any]:
 
 def credit_note(cn: m.CreditNote) -> dict[str, Any]:
     inv = cn.invoice
+    taxes = [tax_amount(cn.tax, cn.tax_rate, cn.amount - cn.tax)] if cn.tax_rate else []
     lines = [
         {
             "id": cnli,
@@ -550,8 +612,8 @@ def credit_note(cn: m.CreditNote) -> dict[str, Any]:
             "metadata": {},
             "pretax_credit_amounts": [],
             "quantity": 1,
-            "tax_rates": [],
-            "taxes": [],
+            "tax_rates": [tax_rate(cn.tax_rate)] if cn.tax_rate else [],
+            "taxes": taxes,
             "type": "invoice_line_item",
             "unit_amount": None,
             "unit_amount_decimal": None,
@@ -589,19 +651,19 @@ def credit_note(cn: m.CreditNote) -> dict[str, Any]:
         "number": cn.number,
         "out_of_band_amount": None,
         "pdf": f"https://pay.stripe.com/credit_notes/{cn.id}/pdf",
-        "post_payment_amount": cn.amount,
-        "pre_payment_amount": 0,
+        "post_payment_amount": 0 if cn.pre_payment else cn.amount,
+        "pre_payment_amount": cn.amount if cn.pre_payment else 0,
         "pretax_credit_amounts": [],
         "reason": cn.reason,
         "refunds": refunds,
         "shipping_cost": None,
         "status": cn.status,
-        "subtotal": cn.amount,
-        "subtotal_excluding_tax": cn.amount,
+        "subtotal": cn.subtotal,
+        "subtotal_excluding_tax": cn.amount - cn.tax,
         "total": cn.amount,
-        "total_excluding_tax": cn.amount,
-        "total_taxes": [],
-        "type": "post_payment",
+        "total_excluding_tax": cn.amount - cn.tax,
+        "total_taxes": taxes,
+        "type": "pre_payment" if cn.pre_payment else "post_payment",
         "voided_at": None,
     }
 
@@ -611,7 +673,7 @@ def dispute(d: m.Dispute) -> dict[str, Any]:
         "id": d.id,
         "object": "dispute",
         "amount": d.amount,
-        "balance_transactions": [],
+        "balance_transactions": [balance_transaction(bt) for bt in d.balance_transactions],
         "charge": d.charge.id,
         "created": d.created,
         "currency": d.charge.currency,

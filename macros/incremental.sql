@@ -165,7 +165,7 @@
 
 {# The var settings fct_revenue_items rows depend on as a whole; a change rebuilds every row. #}
 {% macro revenue_items_build_settings() -%}
-    deferral={{ deferral_mode() }};reference_parity={{ var('reference_parity', false) }};include_invoiceless_charges={{ var('include_invoiceless_charges') }};base_currency={{ base_currency() }}
+    deferral={{ deferral_mode() }};revenue_basis={{ revenue_basis() }};won_disputes={{ won_disputes() }};reference_parity={{ var('reference_parity', false) }};include_invoiceless_charges={{ var('include_invoiceless_charges') }};base_currency={{ base_currency() }}
 {%- endmacro %}
 
 
@@ -215,7 +215,16 @@
 {# SQL: true for the rows an incremental build of fct_revenue_items rebuilds within `scope` (revenue_items_rebuild_scope). #}
 {% macro revenue_items_rebuilt(scope) -%}
     revenue_type not in ('invoice_line', 'charge')
+            or is_reversed
             or {{ revenue_items_fx_rebuilt(scope, 'original_currency', 'cast(recognized_at as date)') }}
+            {%- if not var('reference_parity', false) %}
+            -- the lines of invoices a reversal touches now (R10): their parts come from int_revenue_reversed
+            or (revenue_type = 'invoice_line' and exists (
+                select 1 from {{ ref('int_revenue_reversed') }} as reversed
+                where reversed.subject_type = 'invoice'
+                    and reversed.source_label = {{ this }}.source_label
+                    and reversed.subject_id = {{ this }}.invoice_id))
+            {%- endif %}
             or (revenue_type = 'invoice_line' and exists (
                 select 1 from {{ ref('int_invoice_lines_netted') }} as lines
                 where lines.inputs_synced_at > {{ scope.since }}

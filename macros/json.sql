@@ -102,6 +102,31 @@
 
 
 {#
+    An aggregate (`sum` or `min`) of the integer key `key` over the objects of a JSON array (text)
+    whose `where_key` reads `where_value` as text (JSON booleans read 'true' / 'false'): the
+    inclusive taxes of a line (`taxes[]` with tax_behavior inclusive), when a dispute's funds were
+    reinstated (`balance_transactions[]` with reporting_category dispute_reversal). Null when none.
+#}
+{% macro json_array_aggregate_where(json_array_text, aggregate, key, where_key, where_value) -%}
+    {{ return(adapter.dispatch('json_array_aggregate_where', 'stripe_revenue')(
+        json_array_text, aggregate, key, where_key, where_value)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_array_aggregate_where(json_array_text, aggregate, key, where_key, where_value) -%}
+    list_{{ aggregate }}(list_transform(
+        list_filter(cast(json_extract({{ json_array_text }}, '$[*]') as json[]),
+                    lambda e: json_extract_string(e, '$.{{ where_key }}') = '{{ where_value }}'),
+        lambda e: try_cast(json_extract_string(e, '$.{{ key }}') as bigint)))
+{%- endmacro %}
+
+{% macro default__json_array_aggregate_where(json_array_text, aggregate, key, where_key, where_value) -%}
+    (select {{ aggregate }}(cast(e ->> '{{ key }}' as bigint))
+     from jsonb_array_elements(cast({{ json_array_text }} as jsonb)) as e
+     where e ->> '{{ where_key }}' = '{{ where_value }}')
+{%- endmacro %}
+
+
+{#
     Select-list items that turn one row into one row per element of a JSON array (text):
     `<value_alias>` (element as JSON text) and `<index_alias>` (1-based position).
     DuckDB: unnest in the select list.

@@ -85,3 +85,12 @@
         else 0
     end)
 {%- endmacro %}
+
+{#
+    R10: an exact amount computed in double precision, to the minor unit: first to 6 decimals, then
+    half away from zero. The 6-decimal step absorbs binary floating-point error (a share worth exactly
+    12.5 computed as 12.4999999999) so the SQL agrees with an exact implementation (the ground truth).
+#}
+{% macro round_minor(x) -%}
+    cast({{ round_half_away(round_half_away('(' ~ x ~ ') * 1000000') ~ ' / 1000000') }} as bigint)
+{%- endmacro %}

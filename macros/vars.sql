@@ -44,10 +44,29 @@
                             'a label of letters, digits, spaces, "_", "-" or "."')) }}
 {%- endmacro %}
 
+{#- R5 / R6, R12: daily by default; reference_parity is the reference product's monthly deferral -#}
 {% macro deferral_mode() -%}
-    {%- set value = var('deferral', 'monthly') -%}
+    {%- set value = var('deferral', 'daily') -%}
     {%- if value not in ('monthly', 'daily') -%}
         {{ exceptions.raise_compiler_error(_var_error('deferral', value, '"monthly" or "daily"')) }}
+    {%- endif -%}
+    {{ return('monthly' if var('reference_parity', false) else value) }}
+{%- endmacro %}
+
+{#- R1, R12: which invoices count; reference_parity is the reference product's paid basis -#}
+{% macro revenue_basis() -%}
+    {%- set value = var('revenue_basis', 'finalized') -%}
+    {%- if value not in ('finalized', 'paid') -%}
+        {{ exceptions.raise_compiler_error(_var_error('revenue_basis', value, '"finalized" or "paid"')) }}
+    {%- endif -%}
+    {{ return('paid' if var('reference_parity', false) else value) }}
+{%- endmacro %}
+
+{#- R11: what a won dispute gives back -#}
+{% macro won_disputes() -%}
+    {%- set value = var('won_disputes', 'reverse_contra') -%}
+    {%- if value not in ('reverse_contra', 'recover_as_gain') -%}
+        {{ exceptions.raise_compiler_error(_var_error('won_disputes', value, '"reverse_contra" or "recover_as_gain"')) }}
     {%- endif -%}
     {{ return(value) }}
 {%- endmacro %}
@@ -79,7 +98,23 @@
     {%- do metadata_key_var('group_metadata_key', 'company_id') -%}
     {%- do label_var('group_type', 'company') -%}
     {%- do deferral_mode() -%}
+    {%- do revenue_basis() -%}
+    {%- do won_disputes() -%}
     {%- do top_customers_per_month() -%}
     {%- do as_of_var() -%}
     {{ return('') }}
+{%- endmacro %}
+
+{#- the invoice lines the revenue basis counts (R1), over int_invoice_lines_netted's columns -#}
+{% macro revenue_basis_filter() -%}
+    {{ return('is_paid' if revenue_basis() == 'paid' else 'is_finalized') }}
+{%- endmacro %}
+
+{#- R1: when a line of `alias` (int_invoice_lines_netted's columns) was billed in the revenue basis -#}
+{% macro billed_at_of(alias) -%}
+    {%- if revenue_basis() == 'paid' -%}
+        {{ return('coalesce(' ~ alias ~ '.invoice_paid_at, ' ~ alias ~ '.invoice_created_at)') }}
+    {%- else -%}
+        {{ return('coalesce(' ~ alias ~ '.invoice_finalized_at, ' ~ alias ~ '.invoice_created_at)') }}
+    {%- endif -%}
 {%- endmacro %}

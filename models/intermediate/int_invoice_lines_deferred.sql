@@ -18,12 +18,14 @@
 #}
 {{ config(
     materialized='incremental',
-    incremental_columns=['synced_at', 'deferral_mode', 'part_index', 'reference_line_amount'],
+    incremental_columns=['synced_at', 'deferral_mode', 'part_index', 'reference_line_amount', 'revenue_basis',
+                         'part_end_on'],
     unique_key=['source_label', 'line_id'],
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
     post_hook="{{ prune_rows_missing_from('select source_label, line_id from ' ~ ref('int_invoice_lines_netted')
-                                         ~ ' where is_paid', ['source_label', 'line_id'], key_rows='part_index = 0') }}"
+                                         ~ ' where ' ~ revenue_basis_filter(), ['source_label', 'line_id'],
+                                         key_rows='part_index = 0') }}"
 ) }}
 with
 
@@ -34,7 +36,7 @@ netted as {{ inlined() }} (
 lines as (
     select *
     from netted
-    where is_paid
+    where {{ revenue_basis_filter() }}
     {% if is_incremental() %}
         and (
             -- every line of an invoice synced since the last build (R2 allocates over the whole invoice)
@@ -44,8 +46,9 @@ lines as (
                     and changed.invoice_id = netted.invoice_id
                     and changed.synced_at > {{ incremental_watermark('synced_at') }}
             )
-            -- or everything, when the deferral mode changed
-            or not exists (select 1 from {{ this }} where deferral_mode = '{{ deferral_mode() }}')
+            -- or everything, when the deferral mode or the revenue basis changed
+            or not exists (select 1 from {{ this }} where deferral_mode = '{{ deferral_mode() }}'
+                                                      and revenue_basis = '{{ revenue_basis() }}')
         )
     {% endif %}
 ),
@@ -151,7 +154,16 @@ final as (
             as amount,
         net_amount as line_amount,
         reference_net_amount as reference_line_amount,
+        -- the day after the part's last day (daily deferral: an event inside it splits it, R10);
+        -- monthly deferral recognises a part whole on its date
+        {% if deferral_mode() == 'daily' -%}
+        cast(case when total_days <= 0 then {{ dbt.dateadd('day', 1, 'start_date') }}
+                  else least(end_date, {{ add_months(month_start('start_date'), 'part_index + 1') }}) end as date)
+        {%- else -%}
+        cast(null as date)
+        {%- endif %} as part_end_on,
         '{{ deferral_mode() }}' as deferral_mode,
+        '{{ revenue_basis() }}' as revenue_basis,
         synced_at
     from parts
 )

@@ -21,7 +21,7 @@
 #}
 {{ config(
     materialized='incremental',
-    incremental_columns=['inputs_synced_at', 'rejected_reason', 'reference_net_amount'],
+    incremental_columns=['inputs_synced_at', 'rejected_reason', 'reference_net_amount', 'is_finalized'],
     unique_key=['source_label', 'invoice_id'],
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
@@ -118,6 +118,10 @@ invoice_lines as (
         invoices.total_discount_amount as invoice_total_discount_amount,
         invoices.created_at as invoice_created_at,
         invoices.paid_at as invoice_paid_at,
+        invoices.finalized_at as invoice_finalized_at,
+        -- R1, finalized basis: the invoice was finalized (open, paid, uncollectible or void since)
+        invoices.finalized_at is not null and invoices.status in ('open', 'paid', 'uncollectible', 'void')
+            and invoices.rejected_reason is null and lines.rejected_reason is null as is_finalized,
         invoices.synced_at as invoice_synced_at
     from lines
     left join invoices
@@ -363,8 +367,11 @@ final as (
         invoice_lines.amount,
         invoice_lines.discount_amount as line_discount_amount,
         coalesce(allocations.allocated_discount_amount, 0) as allocated_discount_amount,
+        invoice_lines.inclusive_tax_amount,
+        -- R2, R8: net of discounts and of the tax included in the amount (tax is never revenue)
         invoice_lines.amount - invoice_lines.discount_amount
-            - coalesce(allocations.allocated_discount_amount, 0) as net_amount,
+            - coalesce(allocations.allocated_discount_amount, 0) - invoice_lines.inclusive_tax_amount as net_amount,
+        -- the reference product reads the amount as is, tax included
         invoice_lines.amount - invoice_lines.discount_amount
             - coalesce(allocations.reference_allocated_discount_amount, 0) as reference_net_amount,
         invoice_lines.is_discountable,
@@ -390,6 +397,8 @@ final as (
         invoice_lines.description,
         invoice_lines.invoice_created_at,
         invoice_lines.invoice_paid_at,
+        invoice_lines.invoice_finalized_at,
+        invoice_lines.is_finalized,
         coalesce(invoice_lines.line_rejected_reason, prices.rejected_reason) as rejected_reason,
         greatest(invoice_lines.synced_at, invoice_lines.invoice_synced_at) as synced_at,
         -- the latest sync of anything this row is computed from (the incremental watermark)

@@ -1,8 +1,9 @@
 {#
     Recognised revenue per month (§3), in the base currency, by source, product, customer country,
-    cohort, coupon and recurring/one-off: gross (deferred invoice lines + invoiceless charges) and
-    net (gross + refunds + credit notes + lost disputes, R8). Months are those of each row's date
-    (future months hold revenue already billed and scheduled).
+    cohort, coupon and recurring/one-off: gross (recognised parts of invoice lines + invoiceless
+    charges) and net = gross + contra revenue (R8, R10: refunds, credit notes, disputes, voids, bad
+    debt, each negative, a recovery's give-back positive). Months are those of each row's date: months
+    after the as-of one hold scheduled recognition of what was billed (dim_months).
 
     Sums run over integer minor units and convert once per row at the end (exactly the sum of the
     rows' major amounts, faster than summing decimals), except in parity mode, where the reference's
@@ -54,7 +55,9 @@ enriched as (
         items.is_gross,
         items.customer_id,
         items.amount,
-        items.amount_minor
+        items.amount_minor,
+        items.cleared_amount_minor,
+        items.recovered_amount_minor
     from items
     left join customers
         on items.source_label = customers.source_label
@@ -78,10 +81,15 @@ aggregated as (
         sum(case when is_gross then {{ summed }} else 0 end) as gross_revenue,
         sum(case when revenue_type = 'refund' then {{ summed }} else 0 end) as refunds,
         sum(case when revenue_type = 'credit_note' then {{ summed }} else 0 end) as credit_notes,
-        sum(case when revenue_type = 'dispute' then {{ summed }} else 0 end) as lost_disputes,
+        sum(case when revenue_type = 'dispute' then {{ summed }} else 0 end) as disputes,
+        sum(case when revenue_type = 'void' then {{ summed }} else 0 end) as voids,
+        sum(case when revenue_type = 'bad_debt' then {{ summed }} else 0 end) as bad_debt,
         sum({{ summed }}) as net_revenue,
         sum(case when is_gross then amount_minor else 0 end) as gross_revenue_minor,
+        sum(case when not is_gross then amount_minor else 0 end) as contra_revenue_minor,
         sum(amount_minor) as net_revenue_minor,
+        sum(cleared_amount_minor) as deferred_cleared_minor,
+        sum(recovered_amount_minor) as recovered_minor,
         count(distinct customer_id) as customers,
         count(*) as revenue_items
     from enriched
@@ -104,7 +112,7 @@ final as (
         coupon,
         is_recurring,
         '{{ base_currency() }}' as currency,
-        {%- for column in ['gross_revenue', 'refunds', 'credit_notes', 'lost_disputes', 'net_revenue'] %}
+        {%- for column in ['gross_revenue', 'refunds', 'credit_notes', 'disputes', 'voids', 'bad_debt', 'net_revenue'] %}
         {% if parity -%}
         cast({{ column }} as {{ money_type() }}) as {{ column }},
         {%- else -%}
@@ -112,7 +120,10 @@ final as (
         {%- endif %}
         {%- endfor %}
         cast(gross_revenue_minor as bigint) as gross_revenue_minor,
+        cast(contra_revenue_minor as bigint) as contra_revenue_minor,
         cast(net_revenue_minor as bigint) as net_revenue_minor,
+        cast(deferred_cleared_minor as bigint) as deferred_cleared_minor,
+        cast(recovered_minor as bigint) as recovered_minor,
         cast(customers as bigint) as customers,
         cast(revenue_items as bigint) as revenue_items
     from aggregated

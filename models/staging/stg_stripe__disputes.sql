@@ -17,6 +17,7 @@ extracted as (
         'status': 'status',
         'reason': 'reason',
         'is_charge_refundable': 'is_charge_refundable',
+        'balance_transactions': 'balance_transactions',
         'metadata': 'metadata',
     }, keep=stripe_raw_keep()) }}
 ),
@@ -29,6 +30,15 @@ final as (
         extracted.payment_intent as payment_intent_id,
         extracted.status,
         extracted.status = 'lost' as is_lost,
+        -- R10: the funds were withdrawn (not an inquiry, not closed by a refund of the charge)
+        extracted.status not in ('warning_needs_response', 'warning_under_review', 'warning_closed', 'charge_refunded')
+            as is_funds_withdrawn,
+        -- R11: when a won dispute's funds came back; else when the won state was synced
+        case when extracted.status = 'won' then coalesce(
+            {{ from_unixtime(json_array_aggregate_where('extracted.balance_transactions', 'min', 'created',
+                                                       'reporting_category', 'dispute_reversal')) }},
+            {{ from_unixtime('extracted.state_at') }}
+        ) end as reinstated_at,
         extracted.reason,
         upper(extracted.currency) as currency,
         currency_exponents.exponent as currency_exponent,

@@ -27,6 +27,8 @@ extracted as (
         'description': 'description',
         'discountable': 'discountable',
         'discount_amounts': 'discount_amounts',
+        'taxes': 'taxes',
+        'legacy_tax_amounts': 'tax_amounts',
         'discounts': 'discounts',
         'period_start': 'period.start',
         'period_end': 'period.end',
@@ -127,6 +129,14 @@ final as (
         currency_exponents.exponent as currency_exponent,
         {{ json_integer('shaped.amount') }} as amount,
         {{ json_array_sum('shaped.discount_amounts', 'amount') }} as discount_amount,
+        -- R8: tax included in `amount` (current `taxes[]`, legacy `tax_amounts[]`), never revenue
+        coalesce(
+            {{ json_array_aggregate_where('shaped.taxes', 'sum', 'amount', 'tax_behavior', 'inclusive') }},
+            {{ json_array_aggregate_where('shaped.legacy_tax_amounts', 'sum', 'amount', 'inclusive', 'true') }},
+            0
+        ) as inclusive_tax_amount,
+        coalesce({{ json_array_sum('shaped.taxes', 'amount') }}, 0)
+            + coalesce({{ json_array_sum('shaped.legacy_tax_amounts', 'amount') }}, 0) as tax_amount,
         {{ minor_to_major(json_integer('shaped.amount'), 'currency_exponents.exponent') }} as amount_major,
         -- a line that does not say is discountable, as Stripe and the reference product treat it (R2)
         coalesce(cast(shaped.discountable as boolean), true) as is_discountable,

@@ -10,7 +10,7 @@ comments give the arithmetic. Shapes alternate between legacy and current (DECIS
               largest remainder, ties to the lower line index (R2)
   D  legacy   JPY invoiceless charges (R7), a failed charge, a partial refund (R8), a failed refund
   E  current  KWD one-off line 12.345 (D3), charge linked through invoice.payments (R7)
-  F  current  USD invoice, credit note partly refunded, a void credit note, a lost and a won dispute (R8)
+  F  current  USD invoice, credit note partly refunded, a void credit note, a lost and a won dispute (R10, R11)
   G  current  trial, 2 seats x $100 with a 25% subscription coupon, downgrade to 1 seat with prorations,
               renewal, cancellation 2024-04-20, a new subscription 2024-06-10 (M1, M2 movements)
   T  legacy   trial over a month end (MRR 0), $30/month, a void and an uncollectible invoice, an open
@@ -401,7 +401,16 @@ def _customer_f(acc: RawAccount, p: dict[str, so.Obj]) -> None:
     )
     acc.add(
         "dispute",
-        so.dispute("dp_F2", "ch_F1", s, created=ts("2024-04-03"), amount=500, currency="usd", status="won"),
+        so.dispute(
+            "dp_F2",
+            "ch_F1",
+            s,
+            created=ts("2024-04-03"),
+            amount=500,
+            currency="usd",
+            status="won",
+            reinstated=ts("2024-04-20"),
+        ),
         s,
     )
 
@@ -636,9 +645,18 @@ def _customer_t(acc: RawAccount, p: dict[str, so.Obj]) -> None:
                 ),
                 s,
             )
-    for iid, day, status in (("in_Tvoid", "2024-03-20", "void"), ("in_Tunc", "2024-04-20", "uncollectible")):
-        li = so.line("il_" + iid[3:], iid, s, amount=99900, currency="usd", period=(ts(day), ts(day)), p=p["price_f"])
-        _add_invoice(acc, so.invoice(iid, "cus_T", s, created=ts(day), status=status, currency="usd", lines=[li]), s)
+    # a void invoice (voided the instant it was finalized) and one for Apr 20 - May 20 marked uncollectible
+    # on May 5: nothing in the paid basis; in the finalized basis the first recognises nothing (the void
+    # comes first), the second 15 of 30 days, taken back as bad debt (R1, R10)
+    for iid, day, end, status, marked in (
+        ("in_Tvoid", "2024-03-20", "2024-03-20", "void", None),
+        ("in_Tunc", "2024-04-20", "2024-05-20", "uncollectible", ts("2024-05-05")),
+    ):
+        li = so.line("il_" + iid[3:], iid, s, amount=99900, currency="usd", period=(ts(day), ts(end)), p=p["price_f"])
+        invoice = so.invoice(
+            iid, "cus_T", s, created=ts(day), status=status, currency="usd", lines=[li], marked_uncollectible=marked
+        )
+        _add_invoice(acc, invoice, s)
 
 
 def _customer_v(acc: RawAccount, p: dict[str, so.Obj]) -> None:

@@ -326,6 +326,7 @@ def invoice(
     payment_intent: str | None = None,
     customer_email: str | None = None,
     country: str = "US",
+    marked_uncollectible: int | None = None,
 ) -> Obj:
     """extra_discounts: invoice-level discounts not carried by lines, (amount, discount object)."""
     obj = template("invoice", shape)
@@ -367,7 +368,7 @@ def invoice(
         number=f"N-{iid}",
         status_transitions={
             "finalized_at": created if status != "draft" else None,
-            "marked_uncollectible_at": None,
+            "marked_uncollectible_at": (marked_uncollectible or created) if status == "uncollectible" else None,
             "paid_at": created + 60 if paid else None,
             "voided_at": created if status == "void" else None,
         },
@@ -491,9 +492,43 @@ def refund(
     return obj
 
 
-def dispute(did: str, charge_id: str, shape: str, *, created: int, amount: int, currency: str, status: str) -> Obj:
+def dispute(
+    did: str,
+    charge_id: str,
+    shape: str,
+    *,
+    created: int,
+    amount: int,
+    currency: str,
+    status: str,
+    reinstated: int | None = None,
+) -> Obj:
+    """A dispute; its balance transactions show the funds withdrawn at `created` and, for a won one,
+    reinstated at `reinstated` (Stripe's `balance_transactions`, reporting categories as Stripe's)."""
     obj = template("dispute", shape)
-    obj.update(id=did, charge=charge_id, created=created, amount=amount, currency=currency, status=status)
+    movements = [("dispute", -amount, created)] + ([("dispute_reversal", amount, reinstated)] if reinstated else [])
+    transactions = []
+    for category, value, at in movements:
+        txn = template("balance_transaction", shape)
+        txn.update(
+            id=f"txn_{did}_{category}",
+            amount=value,
+            created=at,
+            currency=currency,
+            reporting_category=category,
+            source=did,
+            type="adjustment",
+        )
+        transactions.append(txn)
+    obj.update(
+        id=did,
+        charge=charge_id,
+        created=created,
+        amount=amount,
+        currency=currency,
+        status=status,
+        balance_transactions=transactions,
+    )
     return obj
 
 

@@ -41,6 +41,16 @@ TAMPERING = {
         "select * replace ('ch_NOPE' as revenue_item_id, 'ch_NOPE' as charge_id, 'cus_NOPE' as customer_id) "
         "from revenue_analytics.fct_revenue_items where revenue_item_id = 'ch_D3'"
     ],
+    "reversed_lines_reconcile": [
+        "update intermediate.int_revenue_reversed set gross_amount = gross_amount + 1 where revenue_item_id = 'il_F1'"
+    ],
+    "reversed_invoices_recognise_nothing_after": [
+        # F's invoice fully taken back by its lost dispute, and a part dated after it that still recognises
+        "update intermediate.int_revenue_reversal_events set amount = 30000 where event_id = 'dp_F1'",
+        "insert into intermediate.int_revenue_reversed select * replace ('il_F1_late' as revenue_item_id, "
+        "timestamp '2024-05-01' as occurred_at, 100 as gross_amount) from intermediate.int_revenue_reversed "
+        "where revenue_item_id = 'il_F1'",
+    ],
     "currencies_have_rate": [
         "update revenue_analytics.fct_revenue_items set amount = null where revenue_item_id = 'ch_D3'"
     ],

@@ -46,7 +46,14 @@ from stripe_objects import CURRENT, LEGACY, ts
 
 KEY = "posthog_person_distinct_id"
 AS_OF = "2024-06-15 00:00:00"
-VARS: dict[str, Any] = {"stripe_sources": ["", "eu_"], "as_of": AS_OF, "group_person_property": "company_id"}
+# the hand-worked numbers below count paid invoices with monthly deferral (R1 paid basis, R5)
+VARS: dict[str, Any] = {
+    "stripe_sources": ["", "eu_"],
+    "as_of": AS_OF,
+    "group_person_property": "company_id",
+    "deferral": "monthly",
+    "revenue_basis": "paid",
+}
 
 # the user's persons relation (var persons_relation): distinct_id, person_id, email, company_id
 PERSONS = [

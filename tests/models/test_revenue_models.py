@@ -190,15 +190,24 @@ def test_invoiceless_charges_only(q: Any) -> None:
     assert (links["ch_F0"], links["ch_F1"]) == ("invoice.payments", "invoice.payments")
 
 
-def test_refunds_credit_notes_and_lost_disputes_are_negative_rows(q: Any) -> None:
+def test_reversals_are_contra_rows_per_line_and_event(q: Any) -> None:
+    """R10 / R11 on F's invoice (30000 recognised on Feb 1, a one-off line) and D's invoiceless JPY charge:
+    each event takes its share of what remains (W) and books it as contra revenue of what was recognised
+    (everything, here: nothing was deferred, so nothing is cleared). Mar 10: the refund (2000 of 30000),
+    then the credit note's unrefunded 3000 (rank: refunds first); Apr 2: the lost dispute (10000); Apr 3:
+    the dispute won later (500), given back as revenue when its funds were reinstated on Apr 20. The void
+    credit note counts as never issued. D: a refund of 200 JPY of a 500 JPY charge, at the day's rate."""
     rows = q("""
-        select revenue_item_id, revenue_type, cast(recognized_at as date), original_amount, amount_minor, product_id
+        select revenue_item_id, revenue_type, cast(recognized_at as date), original_amount, amount_minor,
+            original_cleared_amount, product_id
         from revenue_analytics.fct_revenue_items where not is_gross order by recognized_at, revenue_item_id""")
     assert rows == [
-        ("cn_F1", "credit_note", dt.date(2024, 3, 10), -3000, -3000, "prod_f"),  # 50.00 less the 20.00 refunded
-        ("re_F1", "refund", dt.date(2024, 3, 10), -2000, -2000, "prod_f"),
-        ("re_D1", "refund", dt.date(2024, 3, 20), -200, d4(-200, 0, 1.08, 162.0), None),  # JPY -> -133 cents
-        ("dp_F1", "dispute", dt.date(2024, 4, 2), -10000, -10000, "prod_f"),  # lost; the won one is not here
+        ("cn_F1:il_F1", "credit_note", dt.date(2024, 3, 10), -3000, -3000, 0, "prod_f"),  # 50.00 less 20.00 refunded
+        ("re_F1:il_F1", "refund", dt.date(2024, 3, 10), -2000, -2000, 0, "prod_f"),
+        ("re_D1", "refund", dt.date(2024, 3, 20), -200, d4(-200, 0, 1.08, 162.0), 0, None),  # JPY -> -133 cents
+        ("dp_F1:il_F1", "dispute", dt.date(2024, 4, 2), -10000, -10000, 0, "prod_f"),
+        ("dp_F2:il_F1", "dispute", dt.date(2024, 4, 3), -500, -500, 0, "prod_f"),
+        ("dp_F2:won:il_F1", "dispute", dt.date(2024, 4, 20), 500, 500, 0, "prod_f"),  # the won one gives it back
     ]
 
 
@@ -420,3 +429,27 @@ def test_parity_mode_restores_reference_behaviour(q_parity: Any) -> None:
     rows = q_parity("""select amount, currency_aware_amount, original_amount
                        from revenue_analytics.revenue_analytics_revenue_item where invoice_item_id = 'il_V2'""")
     assert {r[0] for r in rows} == {D("30.417")} and {r[1:] for r in rows} == {(D("365.000"), 36500)}
+
+
+def test_finalized_basis_recognises_unpaid_invoices_and_takes_back_voids_and_bad_debt(q_finalized: Any) -> None:
+    """R1 finalized basis (the default, with daily deferral): T's open June invoice counts; the invoice
+    voided the instant it was finalized recognises nothing (the void comes before its one part); the
+    99,900 invoice for Apr 20 - May 20 (30 days) marked uncollectible on May 5 recognised Apr 20 - 30 (11
+    days: 36,630) and May 1 - 4 (4 days of May's 19: 63,270 x 4 / 19 = 13,320): 49,950 of bad debt
+    contra, the other 49,950 cleared."""
+    rows = q_finalized("""
+        select revenue_item_id, revenue_type, original_amount, original_cleared_amount
+        from revenue_analytics.fct_revenue_items where invoice_id in ('in_Tvoid', 'in_Tunc', 'in_T5')
+        order by recognized_at, revenue_item_id""")
+    assert rows == [
+        ("il_Tvoid_2024-03", "invoice_line", 0, 0),
+        ("in_Tvoid:void:il_Tvoid", "void", 0, 99900),
+        ("il_Tunc_2024-04", "invoice_line", 36630, 0),
+        ("il_Tunc_2024-05", "invoice_line", 13320, 0),
+        ("in_Tunc:uncollectible:il_Tunc", "bad_debt", -49950, 49950),
+        ("il_T5_2024-06", "invoice_line", 2800, 0),  # Jun 3 - 30: 28 of 30 days of 3,000
+        ("il_T5_2024-07", "invoice_line", 200, 0),
+    ]
+    net = dict(q_finalized("""select strftime(month_start, '%Y-%m'), sum(bad_debt) from revenue_analytics.fct_revenue_monthly
+                                where month_start in ('2024-05-01') group by 1"""))
+    assert net == {"2024-05": D("-499.500")}

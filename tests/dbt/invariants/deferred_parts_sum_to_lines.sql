@@ -1,11 +1,11 @@
--- R5/R6: the deferred parts of every paid invoice line sum to the line's net amount, exactly, in
--- minor units (and every paid line has parts).
+-- R5/R6: the deferred parts of every invoice line the revenue basis counts (R1) sum to the line's
+-- net amount, exactly, in minor units (and every such line has parts).
 with
 
 lines as (
     select source_label, line_id, net_amount
     from {{ ref('int_invoice_lines_netted') }}
-    where is_paid
+    where {{ revenue_basis_filter() }}
 ),
 
 parts as (
