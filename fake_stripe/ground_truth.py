@@ -32,23 +32,6 @@ TOTALS = ("billed", "gross", "contra", "cleared", "deferred")
 
 
 @dataclass(frozen=True)
-class RevenueRow:
-    """A row of the pre-issue-14 rules (`gross_rows`, `negative_rows`)."""
-
-    id: str
-    kind: str  # invoice_line | invoiceless_charge | refund | credit_note | dispute
-    customer_id: str
-    day: date
-    currency: str
-    amount: int  # minor units of `currency`
-    amount_base: int | None  # minor units of the base currency, None without a rate
-
-    @property
-    def month(self) -> str:
-        return clock.month_key(self.day)
-
-
-@dataclass(frozen=True)
 class LedgerRow:
     """A row of the issue-14 rules. `kind`: gross | contra | cleared | recovered | other_loss; `category`:
     the contra category of its event (R10), empty for gross and other loss. Gross rows are dated by
@@ -154,10 +137,6 @@ class GroundTruth:
             self._rate_cache[key] = self.rates.rate(currency, day)
         return self._rate_cache[key]
 
-    def _row(self, rid: str, kind: str, customer: str, day: date, currency: str, amount: int) -> RevenueRow:
-        cur = currency.upper()
-        return RevenueRow(rid, kind, customer, day, cur, amount, self._convert(amount, cur, day))
-
     # -- what counts and what happens to it (R1, R7, R10, R11)
     def _by(self) -> dict[str, dict[str, list[Any]]]:
         """Refunds and disputes per charge, credit notes and charges per invoice."""
@@ -247,13 +226,12 @@ class GroundTruth:
     def _compute(self, basis: str, deferral: str, won_disputes: str) -> Ledger:
         month_ends = self._month_ends()
         now = rr.Checkpoint(clock.to_date(self.w.now), True)
-        rows: list[LedgerRow] = []
+        ledger = Ledger([], {}, {}, {}, defaultdict(lambda: defaultdict(int)))
         deferred = dict.fromkeys((k for k, _, _ in month_ends), 0)
-        invoices: dict[str, dict[str, int]] = {}
-        balances: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        owed: dict[tuple[str, int, str], int] = defaultdict(int)  # (month, its end, currency) -> balance
         for item in self.items(basis):
             shares, losses = rr.shares(item.total, item.events)
-            totals = invoices[item.id] = dict.fromkeys(TOTALS, 0)
+            ledger.invoices[item.id] = dict.fromkeys(TOTALS, 0)
             for line_id, amount, start, end in item.lines:
                 if item.invoiceless:
                     parts = rr.single_part(line_id, amount, start)
@@ -261,24 +239,33 @@ class GroundTruth:
                     parts = rr.schedule(line_id, amount, start, end, deferral)
                 ends = _line_month_ends(item, parts, month_ends)
                 result = rr.reverse(parts, shares, won_disputes, [*(cp for _, _, cp in ends), now])
-                rows += [self._ledger_row(item, line_id, r.kind, r.category, r.key, r.day, r.at, r.amount)
-                         for r in result.rows]  # fmt: skip
-                deferred_now, gross_now = result.at[now]
-                totals["billed"] += amount
-                totals["gross"] += gross_now
-                totals["deferred"] += deferred_now
-                for r in result.rows:
-                    if r.kind in ("contra", "cleared"):
-                        totals[r.kind] += r.amount
-                for key, t, cp in ends:  # S7: D at the month end, billed or not yet, at the month end's rate
+                self._book_line(ledger, item, line_id, amount, result, now)
+                for key, t, cp in ends:  # S7: D at the month end, billed or not yet
                     balance = result.at[cp][0] - (amount if item.billed_at > t else 0)
-                    balances[item.id][key] += balance
-                    deferred[key] += self._convert(balance, item.currency, clock.to_date(t)) or 0
+                    ledger.balances[item.id][key] += balance
+                    owed[key, t, item.currency.upper()] += balance
             for loss in losses:
                 day = clock.to_date(loss.at)
-                rows.append(self._ledger_row(item, "", "other_loss", "", loss.id, day, loss.at, loss.amount))
-        deferred_json = {k: {"balance": v} for k, v in deferred.items()}
-        return Ledger(rows, monthly(rows), deferred_json, invoices, balances)
+                ledger.rows.append(self._ledger_row(item, "", "other_loss", "", loss.id, day, loss.at, loss.amount))
+        for (key, t, currency), balance in owed.items():  # S7: each currency's balance at the month end's rate
+            deferred[key] += self._convert(balance, currency, clock.to_date(t)) or 0
+        ledger.revenue = monthly(ledger.rows)
+        ledger.deferred = {k: {"balance": v} for k, v in deferred.items()}
+        return ledger
+
+    def _book_line(
+        self, ledger: Ledger, item: Item, line_id: str, amount: int, result: rr.LineResult, now: rr.Checkpoint
+    ) -> None:
+        """A line's rows into the ledger, and its totals into its item's (as of `now`)."""
+        totals = ledger.invoices[item.id]
+        deferred_now, gross_now = result.at[now]
+        totals["billed"] += amount
+        totals["gross"] += gross_now
+        totals["deferred"] += deferred_now
+        for r in result.rows:
+            ledger.rows.append(self._ledger_row(item, line_id, r.kind, r.category, r.key, r.day, r.at, r.amount))
+            if r.kind in ("contra", "cleared"):
+                totals[r.kind] += r.amount
 
     def _ledger_row(
         self, item: Item, line_id: str, kind: str, category: str, key: str, day: date, at: int | None, amount: int
@@ -325,70 +312,6 @@ class GroundTruth:
         """Gross and net per month in the finalized basis (the key older tests read)."""
         keep = ("gross", "net", "unconverted", "by_currency")
         return {k: {x: v[x] for x in keep} for k, v in self.revenue("finalized", deferral).items()}
-
-    # -- the rules before issue 14 (R1: paid invoices only; R8: refunds, credit notes, lost disputes as
-    #    negatives), kept for tests/e2e/test_persons_ground_truth.py until it reads `revenue_rows`
-    def gross_rows(self, deferral: str) -> list[RevenueRow]:
-        rows: list[RevenueRow] = []
-        for inv in self.w.invoices:
-            if inv.status != "paid":
-                continue
-            for line, net in zip(inv.lines, net_line_amounts(inv), strict=True):
-                start, end = clock.to_date(line.period_start), clock.to_date(line.period_end)
-                if deferral == "monthly":
-                    parts = rr.monthly_parts(net, start, end)
-                    for i, day, amount in parts:
-                        rid = f"{line.id}_{i}" if len(parts) > 1 else line.id
-                        rows.append(self._row(rid, "invoice_line", inv.customer.id, day, inv.currency, amount))
-                else:
-                    for key, day, amount in rr.daily_parts(net, start, end):
-                        rows.append(
-                            self._row(f"{line.id}_{key}", "invoice_line", inv.customer.id, day, inv.currency, amount)
-                        )
-        for ch in self.w.charges:
-            if ch.status == "succeeded" and ch.invoice is None:
-                rows.append(
-                    self._row(
-                        ch.id,
-                        "invoiceless_charge",
-                        ch.customer,
-                        clock.to_date(ch.created),
-                        ch.currency,
-                        ch.amount_captured,
-                    )
-                )
-        return rows
-
-    def negative_rows(self) -> list[RevenueRow]:
-        """R8: refunds, the unrefunded part of credit notes, lost disputes; each on its own date."""
-        rows = []
-        for r in self.w.refunds:
-            if r.status == "succeeded":
-                rows.append(
-                    self._row(r.id, "refund", r.charge.customer, clock.to_date(r.created), r.charge.currency, -r.amount)
-                )
-        for cn in self.w.credit_notes:
-            if cn.status != "void":
-                refunded = cn.refund.amount if cn.refund else 0
-                if cn.amount - refunded:
-                    rows.append(
-                        self._row(
-                            cn.id,
-                            "credit_note",
-                            cn.invoice.customer.id,
-                            clock.to_date(cn.created),
-                            cn.invoice.currency,
-                            -(cn.amount - refunded),
-                        )
-                    )
-        for d in self.w.disputes:
-            if d.status == "lost":
-                rows.append(
-                    self._row(
-                        d.id, "dispute", d.charge.customer, clock.to_date(d.created), d.charge.currency, -d.amount
-                    )
-                )
-        return rows
 
     # -- MRR
     def mrr(self) -> list[dict[str, Any]]:

@@ -133,7 +133,8 @@ ONE_DAY = timedelta(days=1)
 @dataclass(frozen=True)
 class Part:
     """One part of a line's schedule (R5/R6): `amount` moves evenly over the days [first, stop) and its
-    rows are dated `day`. A monthly part moves whole on its date: one day."""
+    rows are dated `day`. A monthly part moves whole on its date: one day. An instant part (first ==
+    stop, an invoiceless charge) moves whole at the start of its day, before that day's events."""
 
     key: str
     day: date
@@ -160,8 +161,9 @@ def schedule(line_id: str, amount: int, start: date, end: date, deferral: str) -
 
 
 def single_part(key: str, amount: int, day: date) -> list[Part]:
-    """R7/R10: an invoiceless charge is one line recognised in full on its date."""
-    return [Part(key, day, amount, day, day + ONE_DAY)]
+    """R7/R10: an invoiceless charge is one line recognised in full at its own instant, so before any
+    reversal of it, even one the same day."""
+    return [Part(key, day, amount, day, day)]
 
 
 # ------------------------------------------------------------------ R10/R11 events and shares
@@ -359,6 +361,16 @@ class _Sweep:
         self.open = None
         return part if stop < part.stop else None
 
+    def at_once(self, part: Part) -> None:
+        """An instant part moves whole now."""
+        self.start(part)
+        moved = self.pos.phi * part.amount
+        self.pos.u, self.pos.r = self.pos.u - moved, self.pos.r + moved
+        drop = self.open[1] - round_minor(self.pos.u) if self.open else 0
+        self.gross[part.key] += drop
+        self.done += drop
+        self.open = None
+
     def reading(self) -> tuple[int, int]:
         """(rounded U, gross recognised so far: closed segments and the open one's drop)."""
         u = round_minor(self.pos.u)
@@ -382,13 +394,16 @@ def reverse(
     at_day: dict[date, list[Checkpoint]] = defaultdict(list)
     for cp in checkpoints:
         at_day[cp.day].append(cp)
-    starts = {p.first: p for p in parts}
+    starts = {p.first: p for p in parts if p.stop > p.first}
+    instants = {p.first: p for p in parts if p.stop == p.first}
     rows: list[Row] = []
     out: dict[Checkpoint, tuple[int, int]] = {}
     prev = None
     for b in sorted(set(starts) | {p.stop for p in parts} | set(by_day) | set(at_day)):
         split = sweep.move(prev, b, b in by_day) if prev is not None else None
         out.update((cp, sweep.reading()) for cp in at_day[b] if not cp.after_events)
+        if b in instants:  # after the month-end reading (the 1st, before events), before the day's events
+            sweep.at_once(instants[b])
         for s in by_day[b]:
             rows += _apply(sweep.pos, s, won_disputes)
         out.update((cp, sweep.reading()) for cp in at_day[b] if cp.after_events)

@@ -23,6 +23,7 @@ from fake_stripe import model as m
 from fake_stripe import stripe_json as sj
 from fake_stripe.clock import DAY
 from fake_stripe.render import CURRENT_VERSION, LEGACY_VERSION, RenderContext, collapse, render
+from fake_stripe.revenue_rules import round_half_away_exact
 
 EVENTS_WINDOW = 30 * DAY
 _B62 = string.digits + string.ascii_letters
@@ -225,6 +226,9 @@ class CustomerLife:
     def __init__(self, world: World, index: int, signup: int) -> None:
         self.w, self.rec = world, world.rec
         self.rng = random.Random(f"{world.seed}:customer:{index}")
+        # the draws of cases added since (taxes, pre-payment credit notes, late payments, second refunds...):
+        # a stream of their own, so adding one leaves every earlier draw, id and event of the account as it was
+        self.extra = random.Random(f"{world.seed}:customer:{index}:extra")
         self.index, self.signup = index, signup
         self._queue: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
@@ -249,6 +253,20 @@ class CustomerLife:
 
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
+
+    def extra_chance(self, p: float) -> bool:
+        return self.extra.random() < p
+
+    def at_extra(self, t: int, fn: Callable[..., None], *args: Any) -> None:
+        """Schedule a handler of an added case: its draws (ids included) come from the `extra` stream."""
+        self.at(t, self._run_extra, fn, *args)
+
+    def _run_extra(self, t: int, fn: Callable[..., None], *args: Any) -> None:
+        saved, self.rng = self.rng, self.extra
+        try:
+            fn(t, *args)
+        finally:
+            self.rng = saved
 
     # -- sign-up and profile
     def sign_up(self, t: int) -> None:
@@ -319,9 +337,9 @@ class CustomerLife:
             c.metadata[PERSON_KEY] = self.distinct_id
         elif self.person_mode == "malformed":
             c.metadata[PERSON_KEY] = rng.choice(["", "   "])
-        if cur in ("eur", "gbp") and self.chance(0.25):  # VAT included in the price
+        if cur in ("eur", "gbp") and self.extra_chance(0.25):  # VAT included in the price
             c.tax_rate = self.w.tax_rates["vat"]
-        elif cur == "usd" and self.chance(0.2):  # sales tax on top
+        elif cur == "usd" and self.extra_chance(0.2):  # sales tax on top
             c.tax_rate = self.w.tax_rates["sales_tax"]
         self.rec.emit(t, "customer.created", sj.customer(c))
         kind = rng.choices(["subscriber", "one_off", "late"], weights=[72, 18, 10])[0]
@@ -404,6 +422,8 @@ class CustomerLife:
                 self.at(t + self.rng.randrange(1, 21) * DAY, self.refund_charge, ch, None)
             elif self.chance(0.008):
                 self.at(t + self.rng.randrange(5, 40) * DAY, self.open_dispute, ch)
+            elif self.extra_chance(0.01):  # more disputes (won, lost, open) than the first streams drew
+                self.at_extra(t + self.extra.randrange(5, 40) * DAY, self.open_dispute, ch)
         else:
             self.rec.emit(t, "charge.failed", sj.charge(ch))
 
@@ -612,9 +632,8 @@ class CustomerLife:
 
     def finalize_and_collect(self, t: int, inv: m.Invoice, sub: m.Subscription | None) -> None:
         self.finalize(t, inv)
-        if inv.amount_due > 0 and self.chance(0.01):  # credited before the customer pays, then collected
-            self.at(t + self.rng.randrange(600, 3 * DAY), self.pre_payment_credit_note, inv, sub, True)
-            return
+        if inv.amount_due > 0 and self.extra_chance(0.01):  # credited at finalization, before the customer pays
+            self._run_extra(t, self.issue_pre_payment_credit_note, inv)
         self.collect(t, inv, sub)
 
     def collect(self, t: int, inv: m.Invoice, sub: m.Subscription | None) -> None:
@@ -675,8 +694,8 @@ class CustomerLife:
             inv.next_payment_attempt = t + retry_in[n] * DAY
             self.rec.updated(t, "invoice.payment_failed", sj.invoice, inv, before)
             self.at(inv.next_payment_attempt, self.attempt, inv, sub, n + 1)
-            if self.chance(0.05):  # the customer complains and gets a credit before the retry
-                self.at(t + retry_in[n] * DAY // 2, self.pre_payment_credit_note, inv, sub, False)
+            if self.extra_chance(0.05):  # the customer complains and gets a credit before the retry
+                self.at_extra(t + retry_in[n] * DAY // 2, self.pre_payment_credit_note, inv, sub)
             self.after_payment(t, inv, sub, False)
             return
         inv.next_payment_attempt = None
@@ -685,11 +704,11 @@ class CustomerLife:
         inv.status, inv.marked_uncollectible_at = "uncollectible", t
         payment.status = "canceled"
         self.rec.updated(t, "invoice.marked_uncollectible", sj.invoice, inv, before)
-        fate = self.rng.random()
+        fate, later = self.extra.random(), t + self.extra.randrange(10, 120) * DAY + self.extra.randrange(DAY)
         if fate < 0.2:
-            self.at(t + self.rng.randrange(10, 120) * DAY + self.rng.randrange(DAY), self.late_payment, inv)
+            self.at_extra(later, self.late_payment, inv)
         elif fate < 0.4:
-            self.at(t + self.rng.randrange(10, 120) * DAY + self.rng.randrange(DAY), self.late_void, inv)
+            self.at_extra(later, self.late_void, inv)
         if sub is not None and sub.ended_at is None:
             if self.chance(0.5):
                 self.end_subscription(t, sub, "payment_failed")
@@ -903,10 +922,10 @@ class CustomerLife:
         ch.amount_refunded += amount
         self.rec.updated(t, "charge.refunded", sj.charge, ch, before)
         self.rec.emit(t, "refund.created", sj.refund(r))
-        if amount < left and self.chance(0.35):  # a second refund of part of the rest
-            self.at(t + self.rng.randrange(1, 20) * DAY, self.refund_charge, ch, None)
-        if self.chance(0.12):  # the cardholder disputes the payment anyway (R10's other loss)
-            self.at(t + self.rng.randrange(5, 40) * DAY, self.open_dispute, ch, True)
+        if amount < left and self.extra_chance(0.35):  # a second refund of part of the rest
+            self.at_extra(t + self.extra.randrange(1, 20) * DAY, self.refund_charge, ch, None)
+        if self.extra_chance(0.25):  # the cardholder disputes the payment anyway (R10's other loss)
+            self.at_extra(t + self.extra.randrange(5, 40) * DAY, self.open_dispute, ch, True)
         return r
 
     def credit_note(self, t: int, inv: m.Invoice, limit: int, pre_payment: bool) -> m.CreditNote | None:
@@ -927,15 +946,15 @@ class CustomerLife:
             lines=[],
             pre_payment=pre_payment,
             tax_rate=line.tax_rate,
-            tax=m.round_half_away_exact(Fraction(amount * line.tax, line_total)) if line.tax else 0,
+            tax=round_half_away_exact(Fraction(amount * line.tax, line_total)) if line.tax else 0,
         )
         cn.lines = [(self.id("cnli_", 24), line, cn.subtotal)]
         inv.credit_note_count += 1
         return cn
 
-    def pre_payment_credit_note(self, t: int, inv: m.Invoice, sub: m.Subscription | None, collect: bool) -> None:
+    def issue_pre_payment_credit_note(self, t: int, inv: m.Invoice) -> None:
         """A credit note on an open invoice (Stripe's pre-payment credit note): `amount_due` drops by its
-        amount, and the payment that follows is for the rest. `collect`: the first attempt comes after it."""
+        amount, and the payment that follows is for the rest."""
         cn = self.credit_note(t, inv, inv.amount_due, True) if inv.status == "open" else None
         if cn is not None:
             before = self.rec.snapshot(t, sj.invoice, inv)
@@ -943,9 +962,11 @@ class CustomerLife:
             self.w.credit_notes.append(cn)
             self.rec.emit(t, "credit_note.created", sj.credit_note(cn))
             self.rec.updated(t, "invoice.updated", sj.invoice, inv, before)
-        if collect:
-            self.collect(t, inv, sub)
-        elif inv.status == "open" and inv.amount_due == 0:  # credited in full: nothing left to collect
+
+    def pre_payment_credit_note(self, t: int, inv: m.Invoice, sub: m.Subscription | None) -> None:
+        """A pre-payment credit note between payment attempts; one that credits everything settles the invoice."""
+        self.issue_pre_payment_credit_note(t, inv)
+        if inv.status == "open" and inv.amount_due == 0:  # credited in full: nothing left to collect
             inv.payments[-1].status = "canceled"
             self.pay_without_charge(t, inv)
             self.after_payment(t, inv, sub, True)

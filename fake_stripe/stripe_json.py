@@ -410,7 +410,8 @@ def invoice(inv: m.Invoice) -> dict[str, Any]:
             },
         }
     finalized = inv.finalized_at is not None
-    total, due, paid = inv.total, inv.amount_due, inv.amount_paid
+    total, due = inv.total, inv.amount_due
+    paid = due if inv.status == "paid" else 0  # inv.amount_paid, read once
     taxes = total_taxes([e for line in inv.lines for e in line_taxes(line)])
     rates = list({line.tax_rate.id: line.tax_rate for line in inv.lines if line.tax_rate}.values())
     return {

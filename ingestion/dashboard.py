@@ -420,7 +420,8 @@ def build_figures(data: DashboardData) -> list[tuple[str, str, Any]]:
     figures.append(
         (
             "revenue",
-            f"Recognised revenue per month ({cur}): gross, and net of refunds, credit notes and lost disputes",
+            f"Recognised revenue per month ({cur}): gross, and net of contra revenue"
+            " (refunds, credit notes, disputes, voids, bad debt)",
             _layout(fig, data, f"Revenue ({cur})", barmode="group"),
         )
     )

@@ -15,7 +15,8 @@
 
     Subjects: the invoices the revenue basis counts (R1) with a total above zero, and the succeeded
     invoiceless charges (R7, when include_invoiceless_charges). `event_order` is the tie-break at one
-    instant (R10): refund, credit note, dispute, void, bad debt, restorations last.
+    instant (R10): refund, credit note, dispute, void (a reclass too), bad debt, a won dispute's
+    reinstatement, a late payment of an uncollectible invoice.
 #}
 {%- set finalized = revenue_basis() == 'finalized' %}
 with
@@ -212,7 +213,8 @@ final as (
         events.category in ('void', 'bad_debt') and events.event_kind = 'reversal' as takes_all,
         events.amount,
         case
-            when events.event_kind <> 'reversal' then 6
+            when events.event_kind = 'restoration' and events.category = 'dispute' then 6
+            when events.event_kind = 'restoration' then 7
             when events.category = 'refund' then 1
             when events.category = 'credit_note' then 2
             when events.category = 'dispute' then 3

@@ -7,7 +7,7 @@
                        the part recognises once the reversals before it have shrunk the schedule
     row_type = 'event' one row per (line, event): `contra_amount` (revenue taken back, negative when
                        given back), `cleared_amount` (deferred revenue cleared), `recovered_amount`
-                       (a gain, not revenue), `other_loss_amount` (returned beyond what was paid);
+                       (a gain, not revenue), `other_loss_amount` (returned beyond what was paid, the subject's, on its first line);
                        a void of an uncollectible invoice gives two rows, bad_debt and void
 
     1. subject_walk: the events in order (R10): W (value not yet reversed), Δ, q = Δ / W, the
@@ -181,10 +181,11 @@ line_events as (
     case when e.category = 'bad_debt' then prev.mark_contra
     {%- if won_disputes() == 'reverse_contra' %} else prev.dispute_contra{% else %} else 0{% endif %} end
 {%- endset %}
+{#- what a reversal cleared: deferred revenue, and recoveries it took back (R11) -#}
 {%- set recovered_gain -%}
-    case when e.category = 'bad_debt' then prev.mark_cleared
-    {%- if won_disputes() == 'reverse_contra' %} else prev.dispute_cleared
-    {%- else %} else prev.dispute_contra + prev.dispute_cleared{% endif %} end
+    case when e.category = 'bad_debt' then prev.mark_cleared + prev.mark_unrecovered
+    {%- if won_disputes() == 'reverse_contra' %} else prev.dispute_cleared + prev.dispute_unrecovered
+    {%- else %} else prev.dispute_contra + prev.dispute_cleared + prev.dispute_unrecovered{% endif %} end
 {%- endset %}
 {%- set contra -%}
     case when e.event_kind = 'reversal' then e.q * {{ r_before }}
@@ -201,7 +202,8 @@ line_walk as (
         cast(0 as double) as s_after, cast(0 as double) as r_after, cast(line_amount as double) as d_after,
         cast(0 as double) as v_after, cast(0 as double) as contra_cum, cast(0 as double) as recovered_cum,
         cast(0 as double) as dispute_contra, cast(0 as double) as dispute_cleared,
-        cast(0 as double) as mark_contra, cast(0 as double) as mark_cleared
+        cast(0 as double) as dispute_unrecovered,
+        cast(0 as double) as mark_contra, cast(0 as double) as mark_cleared, cast(0 as double) as mark_unrecovered
     from lines
     union all
     select
@@ -214,8 +216,12 @@ line_walk as (
         prev.recovered_cum + ({{ recovered_change }}) as recovered_cum,
         case when e.event_kind = 'reversal' and e.category = 'dispute' then {{ contra }} else prev.dispute_contra end,
         case when e.event_kind = 'reversal' and e.category = 'dispute' then {{ cleared }} else prev.dispute_cleared end,
+        case when e.event_kind = 'reversal' and e.category = 'dispute' then e.q * prev.v_after
+            else prev.dispute_unrecovered end,
         case when e.event_kind = 'reversal' and e.category = 'bad_debt' then {{ contra }} else prev.mark_contra end,
-        case when e.event_kind = 'reversal' and e.category = 'bad_debt' then {{ cleared }} else prev.mark_cleared end
+        case when e.event_kind = 'reversal' and e.category = 'bad_debt' then {{ cleared }} else prev.mark_cleared end,
+        case when e.event_kind = 'reversal' and e.category = 'bad_debt' then e.q * prev.v_after
+            else prev.mark_unrecovered end
     from line_walk as prev
     inner join line_events as e
         on e.source_label = prev.source_label
@@ -242,13 +248,13 @@ event_rows as (
             - {{ round_minor('line_events.phi_after * (line_events.line_amount - line_events.recognized_before)') }}
             as cleared_amount,
         {{ round_minor('line_walk.recovered_cum') }} - {{ round_minor('previous.recovered_cum') }} as recovered_amount,
-        -- other loss of the subject, shared by the lines in proportion to L, cumulatively rounded
-        {{ round_minor('cast(line_events.other_loss as double) * sum(line_events.line_amount) over (
-            partition by line_events.source_label, line_events.subject_type, line_events.subject_id, line_events.step
-            order by line_events.line_id) / subjects.subject_total') }}
-            - {{ round_minor('cast(line_events.other_loss as double) * (sum(line_events.line_amount) over (
-            partition by line_events.source_label, line_events.subject_type, line_events.subject_id, line_events.step
-            order by line_events.line_id) - line_events.line_amount) / subjects.subject_total') }} as other_loss_amount
+        -- other loss is the subject's, not a line's: on its first line (by id), converted once
+        case
+            when row_number() over (
+                partition by line_events.source_label, line_events.subject_type, line_events.subject_id, line_events.step
+                order by line_events.line_id) = 1
+            then line_events.other_loss else 0
+        end as other_loss_amount
     from line_events
     inner join line_walk
         on line_events.source_label = line_walk.source_label
@@ -260,10 +266,6 @@ event_rows as (
         and line_events.subject_type = previous.subject_type
         and line_events.line_id = previous.line_id
         and line_events.step = previous.step + 1
-    inner join subjects
-        on line_events.source_label = subjects.source_label
-        and line_events.subject_type = subjects.subject_type
-        and line_events.subject_id = subjects.subject_id
 ),
 
 -- R11: a void of an uncollectible invoice moves the line's bad debt contra to voids

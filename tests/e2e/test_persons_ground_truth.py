@@ -172,23 +172,26 @@ def test_customer_groups_follow_company_metadata(loaded: Any) -> None:
 
 
 def _expected_revenue(account: Any, as_of: dt.datetime, owner: dict[str, str]) -> dict[str, tuple[int, int]]:
-    """Σ ground-truth revenue rows (monthly deferral, net) per owner: to date and in the last 30 days."""
+    """Σ ground-truth revenue per owner (the defaults: finalized basis, daily deferral; gross rows less
+    contra revenue, R8 / R10), to date and in the last 30 days. A part counts from its day, an invoiceless
+    charge and an event from their instant."""
     truth = account.ground_truth()
-    w = account.world
-    created = {o.id: o.created for o in [*w.charges, *w.refunds, *w.credit_notes, *w.disputes]}
+    charged = {c.id: c.created for c in account.world.charges}
     since = as_of - dt.timedelta(days=30)
     out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for row in [*truth.gross_rows("monthly"), *truth.negative_rows()]:
-        if row.customer_id not in owner or row.amount_base is None:
+    for row in truth.revenue_rows("finalized", "daily"):
+        if row.kind not in ("gross", "contra") or row.customer_id not in owner or row.amount_base is None:
             continue
-        if row.kind == "invoice_line":
+        instant = row.at if row.kind == "contra" else charged.get(row.key)
+        if instant is None:
             at = dt.datetime.combine(row.day, dt.time())
         else:
-            at = dt.datetime.fromtimestamp(created[row.id], dt.UTC).replace(tzinfo=None)
+            at = dt.datetime.fromtimestamp(instant, dt.UTC).replace(tzinfo=None)
+        amount = row.amount_base if row.kind == "gross" else -row.amount_base
         if at <= as_of:
-            out[owner[row.customer_id]][0] += row.amount_base
+            out[owner[row.customer_id]][0] += amount
             if at > since:
-                out[owner[row.customer_id]][1] += row.amount_base
+                out[owner[row.customer_id]][1] += amount
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 

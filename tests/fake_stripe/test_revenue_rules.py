@@ -116,8 +116,7 @@ def book(
 ) -> dict[str, dict[str, int]]:
     parts = rr.schedule("il_1", amount, start, end, deferral)
     shares, losses = rr.shares(amount if total is None else total, events)
-    ends = [rr.Checkpoint(date(Y + (start.month + k) // 13, (start.month + k - 1) % 12 + 1, 1), False)
-            for k in range(1, months + 1)]  # fmt: skip
+    ends = [rr.Checkpoint(rr.add_months_date(start.replace(day=1), k), False) for k in range(1, months + 1)]
     result = rr.reverse(parts, shares, won, ends)
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in result.rows:
@@ -294,6 +293,15 @@ def test_rr_rd_1_one_time_payment_refunded():
     shares, _ = rr.shares(9000, [rr.Event(at(2), "refund", "re_1", 9000)])
     rows = [(r.kind, r.category, r.day.month, r.amount) for r in rr.reverse(parts, shares).rows]
     assert rows == [("gross", "", 1, 9000), ("contra", "refund", 2, 9000)]
+
+
+def test_a_charge_refunded_the_same_day_was_recognised_first():
+    """R10: an invoiceless charge is recognised at its own instant: a refund an hour later is refunds
+    contra, not a gross that never was (a same-day refund of an invoice's first day is, by days)."""
+    parts = rr.single_part("ch_1", 9000, date(Y, 1, 1))
+    shares, _ = rr.shares(9000, [rr.Event(at(1, 1) + 3600, "refund", "re_1", 9000)])
+    rows = [(r.kind, r.category, r.amount) for r in rr.reverse(parts, shares).rows]
+    assert rows == [("gross", "", 9000), ("contra", "refund", 9000)]
 
 
 def test_an_event_inside_a_part_splits_it_and_one_on_its_first_day_comes_before_it():

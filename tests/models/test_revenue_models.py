@@ -450,6 +450,8 @@ def test_finalized_basis_recognises_unpaid_invoices_and_takes_back_voids_and_bad
         ("il_T5_2024-06", "invoice_line", 2800, 0),  # Jun 3 - 30: 28 of 30 days of 3,000
         ("il_T5_2024-07", "invoice_line", 200, 0),
     ]
-    net = dict(q_finalized("""select strftime(month_start, '%Y-%m'), sum(bad_debt) from revenue_analytics.fct_revenue_monthly
-                                where month_start in ('2024-05-01') group by 1"""))
+    net = dict(
+        q_finalized("""select strftime(month_start, '%Y-%m'), sum(bad_debt) from revenue_analytics.fct_revenue_monthly
+                       where month_start in ('2024-05-01') group by 1""")
+    )
     assert net == {"2024-05": D("-499.500")}
