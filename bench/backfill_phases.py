@@ -39,7 +39,7 @@ def _own_cpu() -> float:
 
 def measure(api_base: str, api_key: str, server_pid: int | None, resources: str | None, slices: int) -> dict[str, Any]:
     from ingestion.pipeline import make_pipeline
-    from ingestion.source import RunStats, stripe_source
+    from ingestion.stripe import RunStats, stripe_source
 
     work = Path(tempfile.mkdtemp(prefix="bench-phases-"))
     try:
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     api_base, server_pid = args.api_base, args.server_pid
     if api_base is None:
         port = _free_port()
-        command = [sys.executable, "-m", "ingestion.cli", "fake-stripe", "serve", "--size", args.size]
+        command = [sys.executable, "-m", "cli", "fake-stripe", "serve", "--size", args.size]
         command += ["--seed", str(args.seed), "--port", str(port), "--api-key", args.api_key]
         server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         api_base, server_pid = f"http://127.0.0.1:{port}", server.pid

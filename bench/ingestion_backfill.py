@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     command = [
         sys.executable,
         "-m",
-        "ingestion.cli",
+        "cli",
         "fake-stripe",
         "serve",
         "--size",

@@ -53,8 +53,8 @@ def make_pages(n: int, page_size: int = 100) -> list[bytes]:
 def arrow_items(pages: list[bytes], batch_rows: int = 10_000) -> Iterator[Any]:
     """As the source does (I10, I12): each page read column-wise into raw slices, pages gathered into
     one Arrow table per ~`batch_rows` rows."""
-    from ingestion.arrow_rows import RowBatch
-    from ingestion.raw_json import decode_list
+    from ingestion.stripe.raw_json import decode_list
+    from ingestion.stripe.rows import RowBatch
 
     batch = RowBatch(None)
     for body in pages:
@@ -103,8 +103,8 @@ def nested_dict_items(pages: list[bytes]) -> Iterator[Any]:
 def run_path(name: str, items: Callable[[list[bytes]], Iterator[Any]], pages: list[bytes], n: int) -> dict[str, Any]:
     import dlt
 
-    from ingestion.arrow_rows import DLT_COLUMN_HINTS
     from ingestion.pipeline import make_pipeline
+    from ingestion.stripe.rows import DLT_COLUMN_HINTS
 
     work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     try:

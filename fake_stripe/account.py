@@ -25,7 +25,7 @@ from fake_stripe.render import RenderContext
 from fake_stripe.simulate import CustomerLife, Recorder, World, build_catalog, build_payouts, hashed_id, signup_times
 from fake_stripe.store import compact_dumps
 
-CACHE_VERSION = 3  # bump whenever the simulation changes: cached accounts are reused by (size, seed, now)
+CACHE_VERSION = 4  # bump whenever the simulation changes: cached accounts are reused by (size, seed, now)
 
 
 @dataclass(frozen=True)

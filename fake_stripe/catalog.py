@@ -70,8 +70,14 @@ INTERVALS = {"month": ("month", 1, 1, 1.0), "quarter": ("month", 3, 3, 0.95), "y
 CURRENCIES = ("usd", "eur", "gbp", "jpy", "kwd")
 
 COUPONS = [
-    # id, name, duration, percent_off, amount_off (usd minor)
-    ("LOYAL20", "20% off forever", "forever", 20.0, None),
-    ("WELCOME50", "50% off the first invoice", "once", 50.0, None),
-    ("SORRY10", "$10 off, sorry for the outage", "once", None, 1000),
+    # id, name, duration, percent_off, amount_off (usd minor), duration_in_months
+    ("LOYAL20", "20% off forever", "forever", 20.0, None, None),
+    ("WELCOME50", "50% off the first invoice", "once", 50.0, None, None),
+    ("SORRY10", "$10 off, sorry for the outage", "once", None, 1000, None),
+    ("SPRING20", "20% off for 3 months", "repeating", 20.0, None, 3),
 ]
+
+# The usage-based (metered) add-on: a monthly price per API call, billed in arrears on the renewal
+# invoice. Minor units per call in each currency (about 5 US cents).
+METERED = ("api", "API calls", "Add-on: usage-based API access, billed per call")
+METERED_UNIT_AMOUNT = {"usd": 5, "eur": 5, "gbp": 4, "jpy": 8, "kwd": 15}

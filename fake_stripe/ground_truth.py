@@ -6,7 +6,9 @@ What it produces (all money in integer minor units):
   `deferred(...)` (S7: the balance at each month end) and `invoice_totals(...)` (per invoice or
   invoiceless charge, in its own currency, as of `now`); the rules themselves are revenue_rules.py's;
 - `revenue_monthly[mode][YYYY-MM]`: gross and net per month, finalized basis (the older key);
-- `mrr`: customer x month MRR (M1, M2) with the movement class;
+- `mrr(settings)`: customer x month MRR (M1) with its movement, amount and FX part (M2), for the default
+  settings and (`mrr_variants`) one setting changed each; `mrr_metrics()`: the month's totals and rates
+  (M3); the rules themselves are mrr_rules.py's;
 - `persons`: customer -> (distinct_id, match_method, match_source).
 """
 
@@ -19,13 +21,16 @@ from typing import Any
 
 from fake_stripe import clock
 from fake_stripe import model as m
+from fake_stripe import mrr_rules as mr
 from fake_stripe import revenue_rules as rr
 from fake_stripe.fx import RateTable
 from fake_stripe.simulate import World
 
 BASES = ("finalized", "paid")
 DEFERRALS = ("monthly", "daily")
-MRR_INVOICE_STATUSES = ("paid", "open")
+MRR_INVOICE_STATUSES = ("paid", "open")  # M1: the invoices whose lines can count
+BRIDGE = ("new", "reactivation", "expansion", "contraction", "churn")
+classify = mr.classify  # M2, kept here for older imports
 FINALIZED_STATUSES = ("open", "paid", "uncollectible", "void")
 INQUIRY_STATUSES = ("warning_needs_response", "warning_under_review", "warning_closed", "charge_refunded")
 TOTALS = ("billed", "gross", "contra", "cleared", "deferred")
@@ -126,6 +131,8 @@ class GroundTruth:
         self._rate_cache: dict[tuple[str, date], float | None] = {}
         self._ledgers: dict[tuple[str, str, str], Ledger] = {}
         self._index: dict[str, dict[str, list[Any]]] | None = None
+        self._mrr_lines: dict[str, list[mr.Line]] | None = None
+        self._movements: dict[mr.Settings, dict[str, list[tuple[str, mr.Movement]]]] = {}
 
     def _convert(self, amount: int, currency: str, day: date) -> int | None:
         rate_of = {c: self._rate(c, day) for c in (currency.upper(), self.base)}
@@ -313,54 +320,88 @@ class GroundTruth:
         keep = ("gross", "net", "unconverted", "by_currency")
         return {k: {x: v[x] for x in keep} for k, v in self.revenue("finalized", deferral).items()}
 
-    # -- MRR
-    def mrr(self) -> list[dict[str, Any]]:
-        """M1/M2 per customer per complete month (month end <= now), with the movement class."""
-        w = self.w
-        months = [(k, t) for k, t in clock.month_ends(w.start, w.now) if t <= w.now]
-        subs = {s.id: s for s in w.subscriptions}
-        by_customer: dict[str, list[tuple[m.Line, m.Subscription]]] = defaultdict(list)
-        for inv in w.invoices:
-            if inv.status not in MRR_INVOICE_STATUSES:
-                continue
-            for line in inv.lines:
-                if line.subscription and line.price.recurring:
-                    by_customer[inv.customer.id].append((line, subs[line.subscription]))
-        rows = []
-        currency_of = {c.id: c.currency for c in w.customers}
-        for customer_id in sorted(by_customer):
-            lines = by_customer[customer_id]
-            previous, ever = 0, False
-            for key, t in months:
-                total = 0
-                for line, sub in lines:
-                    if not line.period_start <= t < line.period_end:
-                        continue
-                    if (sub.ended_at is not None and sub.ended_at <= t) or (sub.trial_end and t < sub.trial_end):
-                        continue
-                    sign = -1 if line.proration and line.amount < 0 else 1
-                    total += sign * rr.mrr_rate(
-                        line.price.unit_amount, line.quantity, line.percent_off, line.price.interval_months
-                    )
-                total = max(0, total)  # M2: a credit never makes MRR negative
-                currency = currency_of[customer_id]
-                base = self._convert(total, currency, clock.to_date(t)) or 0
-                movement = classify(previous, base, ever)
-                if base or previous:
-                    rows.append(
-                        {
-                            "customer_id": customer_id,
-                            "month": key,
-                            "currency": currency.upper(),
-                            "mrr_original": total,
-                            "mrr": base,
-                            "previous_mrr": previous,
-                            "movement": movement,
-                        }
-                    )
-                ever = ever or base > 0
-                previous = base
-        return rows
+    # -- MRR (M1, M2, M3)
+    def mrr_months(self) -> list[tuple[str, int]]:
+        """(YYYY-MM, T) of every month whose end T (its last second) is at or before `now`."""
+        return [(k, t) for k, t in clock.month_ends(self.w.start, self.w.now) if t <= self.w.now]
+
+    def mrr_lines(self) -> dict[str, list[mr.Line]]:
+        """Per customer, the subscription lines of their paid and open invoices as M1 reads them."""
+        if self._mrr_lines is None:
+            discounts = {s.discount.id: s.discount for s in self.w.subscriptions if s.discount is not None}
+            subs = {s.id: _mrr_subscription(s) for s in self.w.subscriptions}
+            out: dict[str, list[mr.Line]] = defaultdict(list)
+            for inv in self.w.invoices:
+                if inv.status not in MRR_INVOICE_STATUSES:
+                    continue
+                for line in inv.lines:
+                    if line.subscription is not None:
+                        out[inv.customer.id].append(_mrr_line(line, inv.status, subs[line.subscription], discounts))
+            self._mrr_lines = dict(out)
+        return self._mrr_lines
+
+    def mrr_movements(self, settings: mr.Settings = mr.DEFAULTS) -> dict[str, list[tuple[str, mr.Movement]]]:
+        """M1 and M2 per customer: (month, movement) for every month where the customer's start, end or FX
+        is not zero. MRR is converted at its month end's date (D4)."""
+        if settings not in self._movements:
+            currency_of = {c.id: c.currency for c in self.w.customers}
+            months = self.mrr_months()
+            out = {}
+            for customer_id, lines in sorted(self.mrr_lines().items()):
+                moves = self._customer_movements(lines, currency_of[customer_id], months, settings)
+                if moves:
+                    out[customer_id] = moves
+            self._movements[settings] = out
+        return self._movements[settings]
+
+    def _customer_movements(
+        self, lines: list[mr.Line], currency: str, months: list[tuple[str, int]], settings: mr.Settings
+    ) -> list[tuple[str, mr.Movement]]:
+        moves = []
+        previous, start, ever = 0, 0, False
+        for key, t in months:
+            current = mr.customer_mrr((x for x in lines if x.period_start <= t < x.period_end), t, settings)
+            day = clock.to_date(t)
+            end = self._convert(current, currency, day) or 0
+            previous_now = self._convert(previous, currency, day) or 0
+            mv = mr.movement(previous, current, ever, start, end, previous_now)
+            assert mv.balances(), (key, mv)
+            if mv.start or mv.end or mv.fx:
+                moves.append((key, mv))
+            previous, start, ever = current, end, ever or current > 0
+        return moves
+
+    def mrr(self, settings: mr.Settings = mr.DEFAULTS) -> list[dict[str, Any]]:
+        """M1/M2 rows per customer per complete month: MRR in the customer's currency (`mrr_original`) and
+        in the base currency (`mrr`, `previous_mrr`), the movement, its amount (≥ 0) and the FX part."""
+        currency_of = {c.id: c.currency.upper() for c in self.w.customers}
+        return [
+            {
+                "customer_id": customer_id,
+                "month": key,
+                "currency": currency_of[customer_id],
+                "mrr_original": mv.current,
+                "mrr": mv.end,
+                "previous_mrr": mv.start,
+                "movement": mv.movement,
+                "movement_amount": mv.amount,
+                "fx": mv.fx,
+            }
+            for customer_id, moves in self.mrr_movements(settings).items()
+            for key, mv in moves
+        ]
+
+    def mrr_metrics(self, settings: mr.Settings = mr.DEFAULTS) -> dict[str, dict[str, Any]]:
+        """M3 per complete month: customer counts, the bridge's totals and the rates."""
+        by_month: dict[str, list[mr.Movement]] = defaultdict(list)
+        for moves in self.mrr_movements(settings).values():
+            for key, mv in moves:
+                by_month[key].append(mv)
+        out, active_before = {}, 0
+        for key, _ in self.mrr_months():
+            out[key] = mr.month_metrics(by_month[key], active_before)
+            active_before = out[key]["active_customers"]
+        return out
 
     def persons(self) -> dict[str, tuple[str, str, str]]:
         return dict(self.w.person_truth)
@@ -372,6 +413,8 @@ class GroundTruth:
             "revenue_monthly": {mode: self.revenue_monthly(mode) for mode in DEFERRALS},
             **self.revenue_json(),
             "mrr": self.mrr(),
+            "mrr_variants": {name: self.mrr(settings) for name, settings in mr.VARIANTS.items()},
+            "mrr_metrics": self.mrr_metrics(),
             "persons": {k: list(v) for k, v in self.persons().items()},
         }
 
@@ -386,25 +429,44 @@ def _line_month_ends(
     return [(k, t, cp) for k, t, cp in month_ends if lo < cp.day and (cp.day - timedelta(days=1)).replace(day=1) <= hi]
 
 
-def classify(previous: int, current: int, ever_positive: bool) -> str:
-    """M2: the movement of one customer's MRR from one month end to the next."""
-    if previous == 0 and current > 0:
-        return "reactivation" if ever_positive else "new"
-    if previous > 0 and current == 0:
-        return "churn"
-    if current > previous:
-        return "expansion"
-    if current < previous:
-        return "contraction"
-    return "flat"
+def _coupon(d: m.Discount | None) -> mr.Coupon | None:
+    if d is None:
+        return None
+    return mr.Coupon(d.coupon.percent_off, d.coupon.duration, d.start, d.end)
 
 
-def movement_amounts(previous: int, current: int, movement: str) -> dict[str, int]:
-    """The bridge columns of one customer-month; start + in - out = end by construction."""
-    delta = current - previous
-    out = dict.fromkeys(("new", "reactivation", "expansion", "contraction", "churn"), 0)
-    if movement in ("new", "reactivation", "expansion"):
+def _mrr_subscription(s: m.Subscription) -> mr.Subscription:
+    return mr.Subscription(s.status, s.ended_at, s.trial_end, s.canceled_at, _coupon(s.discount))
+
+
+def _mrr_line(line: m.Line, status: str, sub: mr.Subscription, discounts: dict[str, m.Discount]) -> mr.Line:
+    """An invoice line as M1 reads it: its own discount is the first of its discounts with a percent off."""
+    own = (discounts.get(d) for _, d in line.discount_amounts)
+    coupon = next((_coupon(d) for d in own if d is not None and d.coupon.percent_off is not None), None)
+    return mr.Line(
+        unit_amount=line.price.unit_amount,
+        quantity=line.quantity,
+        interval_months=line.price.interval_months,
+        period_start=line.period_start,
+        period_end=line.period_end,
+        amount=line.amount,
+        subscription=sub,
+        invoice_status=status,
+        discount_total=line.discount_total,
+        coupon=coupon,
+        inclusive_tax=line.inclusive_tax,
+        proration=line.proration,
+        recurring=line.price.recurring,
+        metered=line.price.metered,
+    )
+
+
+def movement_amounts(previous: int, current: int, movement: str, fx: int = 0) -> dict[str, int]:
+    """The bridge columns of one customer-month (base currency): start + in − out + fx = end by construction."""
+    delta = current - previous - fx
+    out = dict.fromkeys(BRIDGE, 0)
+    if movement in mr.UP:
         out[movement] = delta
-    elif movement in ("contraction", "churn"):
+    elif movement in mr.DOWN:
         out[movement] = -delta
     return out

@@ -21,16 +21,24 @@ class Coupon:
     percent_off: float | None = None
     amount_off: int | None = None
     currency: str | None = None
+    duration_in_months: int | None = None  # repeating coupons: how long a discount of it lasts
 
 
 @dataclass
 class Discount:
+    """A coupon applied from `start`; a repeating coupon's ends at `end` (Stripe's `discount.end`, start +
+    `duration_in_months`), a forever one never (`end` None). It applies to what is invoiced in [start, end)."""
+
     id: str
     coupon: Coupon
     start: int
     customer: str
     subscription: str | None = None
     invoice: str | None = None
+    end: int | None = None
+
+    def in_force(self, t: int) -> bool:
+        return self.start <= t and (self.end is None or t < self.end)
 
 
 @dataclass
@@ -82,10 +90,16 @@ class Price:
     active: bool = True
     nickname: str | None = None
     lookup_key: str | None = None
+    usage_type: str = "licensed"  # metered: billed on the usage of the period just ended (in arrears)
+    meter: str | None = None  # the billing meter of a metered price
 
     @property
     def recurring(self) -> bool:
         return self.interval is not None
+
+    @property
+    def metered(self) -> bool:
+        return self.usage_type == "metered"
 
     @property
     def interval_months(self) -> int:
@@ -149,14 +163,19 @@ class Subscription:
     current_period_end: int = 0
     planned_until: int = 0  # simulation bookkeeping: the period whose changes are already scheduled
 
-    @property
-    def percent_off(self) -> float:
-        if self.discount is None or self.discount.coupon.percent_off is None:
+    def percent_off_at(self, t: int) -> float:
+        """The percent off of the subscription's discount when it is in force at `t`, else 0."""
+        d = self.discount
+        if d is None or d.coupon.percent_off is None or not d.in_force(t):
             return 0.0
-        return self.discount.coupon.percent_off
+        return d.coupon.percent_off
 
     def live_items(self) -> list[SubItem]:
         return [item for item in self.items if item.deleted_at is None]
+
+    def licensed_items(self) -> list[SubItem]:
+        """The live items billed in advance (every item but metered ones)."""
+        return [item for item in self.live_items() if not item.price.metered]
 
 
 @dataclass
@@ -176,7 +195,7 @@ class Line:
     subscription_item: str | None = None
     invoice_item: str | None = None  # ii_... for one-off and proration lines
     discount_amounts: list[tuple[int, str]] = field(default_factory=list)  # (amount, discount id)
-    percent_off: float = 0.0  # subscription coupon in force on this line (ground truth for MRR)
+    percent_off: float = 0.0  # the subscription coupon's percent in force when the line was invoiced
     tax_rate: TaxRate | None = None
     tax: int = 0  # on the amount after the line's discounts; inside `amount` when the rate is inclusive
 

@@ -73,7 +73,16 @@ def _inclusive_tax(taxes: list[Obj] | None) -> int:
 
 
 def _legacy_plan(p: Obj | None) -> Obj | None:
-    return None if p is None else {**p, "aggregate_usage": None}
+    """Legacy plans and prices also say how usage aggregates: `sum` for a metered one."""
+    if p is None:
+        return None
+    return {**p, "aggregate_usage": "sum" if p.get("usage_type") == "metered" else None}
+
+
+def _legacy_price(p: Obj | None) -> Obj | None:
+    if p is None or not p.get("recurring"):
+        return p
+    return {**p, "recurring": _legacy_plan(p["recurring"])}
 
 
 def _legacy_line(line: Obj, ctx: RenderContext) -> Obj:
@@ -92,7 +101,7 @@ def _legacy_line(line: Obj, ctx: RenderContext) -> Obj:
         amount_excluding_tax=line["amount"] - inclusive,
         invoice_item=details.get("invoice_item"),
         plan=_legacy_plan(_plan_of(price)) if price else None,
-        price=price,
+        price=_legacy_price(price),
         proration=bool(details.get("proration")),
         proration_details={"credited_items": None},
         subscription=details.get("subscription"),
@@ -121,13 +130,13 @@ def _plan_of(price: Obj) -> Obj | None:
         "interval_count": recurring["interval_count"],
         "livemode": price["livemode"],
         "metadata": {},
-        "meter": None,
+        "meter": recurring.get("meter"),
         "nickname": price.get("nickname"),
         "product": price["product"],
         "tiers_mode": None,
         "transform_usage": None,
         "trial_period_days": None,
-        "usage_type": "licensed",
+        "usage_type": recurring.get("usage_type", "licensed"),
     }
 
 
@@ -174,6 +183,7 @@ def _legacy_invoice(inv: Obj, ctx: RenderContext) -> Obj:
 def _legacy_subscription_item(item: Obj, ctx: RenderContext) -> Obj:
     out = _without(item, "current_period_start", "current_period_end", "billed_until", "current_trial")
     out["plan"] = _legacy_plan(item.get("plan"))
+    out["price"] = _legacy_price(item.get("price"))
     return out
 
 
@@ -248,6 +258,7 @@ _LEGACY: dict[str, Callable[[Obj, RenderContext], Obj]] = {
     "credit_note_line_item": _legacy_credit_note_line,
     "discount": _legacy_discount,
     "plan": lambda p, ctx: _legacy_plan(p) or p,
+    "price": lambda p, ctx: _legacy_price(p) or p,
     "refund": lambda r, ctx: _without(r, "customer", "customer_account", "payment_method"),
     "balance_transaction": _legacy_balance_transaction,
     "dispute": _legacy_dispute,

@@ -1,11 +1,11 @@
 """The revenue rules of DECISIONS.md as pure functions: the ground truth's side of every number.
 
-Money, splitting and deferral (D3, D4, R2, R5, R6, M1), and the reversals of issue 14 (R10, R11): an
+Money, splitting and deferral (D3, D4, R2, R5, R6), and the reversals of issue 14 (R10, R11): an
 invoice's events become shares of what remains (`shares`), and `reverse` plays a line's schedule
 against them, in exact fractions, into gross, contra, cleared and recovered rows. Nothing here knows
 the simulation's objects (ground_truth.py feeds it), so Stripe's worked examples are unit tests of it.
 These are written from DECISIONS.md alone, independently of the dbt models (SQL), on purpose: the
-end-to-end tests compare the two implementations to the minor unit.
+end-to-end tests compare the two implementations to the minor unit. MRR (M1-M3) is mrr_rules.py's.
 """
 
 from __future__ import annotations
@@ -99,12 +99,6 @@ def allocate_invoice_discount(extra: int, lines: list[tuple[int, bool]]) -> list
     if extra <= 0 or sum(weights) == 0:
         return [0] * len(lines)
     return largest_remainder(min(extra, sum(weights)), weights)
-
-
-def mrr_rate(unit_amount: int, quantity: int, percent_off: float, interval_months: int) -> int:
-    """M1: a line's monthly rate in minor units, rounded half away from zero."""
-    numerator = unit_amount * quantity * (100 - percent_off)
-    return round_half_away(numerator / (100 * interval_months))
 
 
 # ----------------------------------------------------------------------------------- R10 rounding

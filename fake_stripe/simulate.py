@@ -176,10 +176,11 @@ def build_catalog(world: World) -> None:
                 )
                 world.prices[(key, cur, "one_time")] = price
         p.default_price = world.prices.get((key, "usd", "month"), world.prices.get((key, "usd", "one_time"))).id
+    build_metered_product(world, t0)
     for price in world.prices.values():
         world.rec.ctx.prices[price.id] = sj.price(price)  # type: ignore[index]
         rec.emit(t0, "price.created", sj.price(price))
-    for cid, name, duration, pct, amount_off in catalog.COUPONS:
+    for cid, name, duration, pct, amount_off, months in catalog.COUPONS:
         world.coupons[cid] = m.Coupon(
             id=cid,
             name=name,
@@ -188,6 +189,7 @@ def build_catalog(world: World) -> None:
             percent_off=pct,
             amount_off=amount_off,
             currency="usd" if amount_off else None,
+            duration_in_months=months,
         )
     # A product retired and deleted inside the events window, and one renamed, so both reach ingestion.
     beta = m.Product(id=rid(rng, "prod_"), name="Beta feature", created=t0, updated=t0, description="Never launched")
@@ -217,6 +219,32 @@ def build_catalog(world: World) -> None:
     }
 
 
+def build_metered_product(world: World, t0: int) -> None:
+    """The metered add-on (catalog.METERED): one monthly price per currency, `usage_type: metered`, each on
+    a billing meter. Its ids come from a stream of their own, so the catalog's other ids are as they were."""
+    rng = random.Random(f"{world.seed}:catalog:metered")
+    key, name, description = catalog.METERED
+    p = m.Product(
+        id=rid(rng, "prod_"), name=name, created=t0, updated=t0, description=description, metadata={"key": key}
+    )
+    world.products[key] = p
+    world.rec.emit(t0, "product.created", sj.product(p))
+    meter = rid(rng, "mtr_", 24)
+    for cur in catalog.CURRENCIES:
+        world.prices[(key, cur, "month")] = m.Price(
+            id=rid(rng, "price_", 24),
+            product=p.id,
+            currency=cur,
+            unit_amount=catalog.METERED_UNIT_AMOUNT[cur],
+            created=t0,
+            interval="month",
+            nickname=f"{name} monthly {cur.upper()}",
+            usage_type="metered",
+            meter=meter,
+        )
+    p.default_price = world.prices[(key, "usd", "month")].id
+
+
 # --------------------------------------------------------------------------------------------- customers
 
 
@@ -229,6 +257,10 @@ class CustomerLife:
         # the draws of cases added since (taxes, pre-payment credit notes, late payments, second refunds...):
         # a stream of their own, so adding one leaves every earlier draw, id and event of the account as it was
         self.extra = random.Random(f"{world.seed}:customer:{index}:extra")
+        # the draws of the MRR cases (issue 15: repeating coupons, metered usage, invoices left open): a third
+        # stream, because a new draw from `extra` would shift the issue-14 draws after it, and those reach
+        # `rng` through handlers their handlers schedule (a dispute's review), changing the account's past
+        self.extra_mrr = random.Random(f"{world.seed}:customer:{index}:extra:mrr")
         self.index, self.signup = index, signup
         self._queue: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
@@ -256,6 +288,9 @@ class CustomerLife:
 
     def extra_chance(self, p: float) -> bool:
         return self.extra.random() < p
+
+    def mrr_chance(self, p: float) -> bool:
+        return self.extra_mrr.random() < p
 
     def at_extra(self, t: int, fn: Callable[..., None], *args: Any) -> None:
         """Schedule a handler of an added case: its draws (ids included) come from the `extra` stream."""
@@ -510,15 +545,19 @@ class CustomerLife:
             sub.discount = m.Discount(
                 id=self.id("di_", 24), coupon=w.coupons["LOYAL20"], start=t, customer=c.id, subscription=sid
             )
+        elif ikey == "month" and not trial and self.mrr_chance(0.15):
+            sub.discount = self.repeating_discount(t, sub, w.coupons["SPRING20"])
+        if ikey == "month" and self.mrr_chance(0.2):  # usage-based add-on, billed in arrears
+            price = w.prices[(catalog.METERED[0], c.currency, "month")]
+            items.append(m.SubItem(rid(self.extra_mrr, "si_"), sid, price, quantity=0, created=t))
         w.subscriptions.append(sub)
         self.active_sub = sub
         if trial:
             sub.status, sub.trial_start, sub.trial_end = "trialing", t, t + 14 * DAY
             self.set_period(sub, t, sub.trial_end)
             self.rec.emit(t, "customer.subscription.created", sj.subscription(sub))
-            inv = self.new_invoice(
-                t, sub, "subscription_create", [self.sub_line(sub, it, t, sub.trial_end, trial=True) for it in items]
-            )
+            lines = [self.sub_line(sub, it, t, sub.trial_end, trial=True) for it in sub.licensed_items()]
+            inv = self.new_invoice(t, sub, "subscription_create", lines)
             self.finalize(t, inv)
             self.pay_without_charge(t, inv)
             if self.chance(0.25):  # the trial never converts
@@ -534,6 +573,13 @@ class CustomerLife:
             self.onboarding_invoice(t)
         self.bill_period(t, sub, "subscription_create", welcome)
 
+    def repeating_discount(self, t: int, sub: m.Subscription, coupon: m.Coupon) -> m.Discount:
+        """A repeating coupon's discount from `t`: it ends `duration_in_months` later, as Stripe sets
+        `discount.end`. Only on monthly subscriptions without a trial, so it ends on a period boundary."""
+        assert coupon.duration_in_months is not None
+        end = clock.add_months(t, coupon.duration_in_months)
+        return m.Discount(rid(self.extra_mrr, "di_", 24), coupon, t, sub.customer, subscription=sub.id, end=end)
+
     def period_end(self, sub: m.Subscription, start: int) -> int:
         months = sub.items[0].price.interval_months
         k = round((start - sub.billing_cycle_anchor) / (30.44 * DAY * months))
@@ -545,7 +591,9 @@ class CustomerLife:
             it.current_period_start, it.current_period_end = start, end
 
     def sub_line(self, sub: m.Subscription, item: m.SubItem, start: int, end: int, trial: bool = False) -> m.Line:
+        """A licensed item's line for [start, end), invoiced at `start` with the discount in force then."""
         amount = 0 if trial else item.price.unit_amount * item.quantity
+        percent_off = sub.percent_off_at(start)
         line = m.Line(
             id=self.id("il_", 24),
             invoice="",
@@ -559,10 +607,35 @@ class CustomerLife:
             price=item.price,
             subscription=sub.id,
             subscription_item=item.id,
-            percent_off=sub.percent_off,
+            percent_off=percent_off,
         )
-        if sub.discount is not None and amount > 0:
-            line.discount_amounts = [(round_half_away(amount * sub.percent_off / 100), sub.discount.id)]
+        if sub.discount is not None and sub.discount.in_force(start) and amount > 0:
+            line.discount_amounts = [(round_half_away(amount * percent_off / 100), sub.discount.id)]
+        return line
+
+    def usage_line(self, t: int, sub: m.Subscription, item: m.SubItem, start: int) -> m.Line:
+        """A metered item's line on the invoice at `t`: the usage of [start, t), the period just ended (in
+        arrears, as Stripe bills metered prices), with the discount in force at `t`. Drawn from `extra_mrr`."""
+        quantity = self.extra_mrr.randrange(20, 3000)
+        amount = item.price.unit_amount * quantity
+        percent_off = sub.percent_off_at(t)
+        line = m.Line(
+            id=rid(self.extra_mrr, "il_", 24),
+            invoice="",
+            amount=amount,
+            currency=sub.currency,
+            description=f"{quantity} × " + self.w.rec.ctx.prices[item.price.id]["nickname"],
+            period_start=start,
+            period_end=t,
+            quantity=quantity,
+            price=item.price,
+            subscription=sub.id,
+            subscription_item=item.id,
+            percent_off=percent_off,
+        )
+        if percent_off:
+            assert sub.discount is not None
+            line.discount_amounts = [(round_half_away(amount * percent_off / 100), sub.discount.id)]
         return line
 
     def new_invoice(
@@ -612,9 +685,16 @@ class CustomerLife:
         inv.status, inv.paid_at = "paid", t
         self.rec.updated(t, "invoice.paid", sj.invoice, inv, before)
 
-    def bill_period(self, t: int, sub: m.Subscription, reason: str, coupon: m.Coupon | None = None) -> None:
-        lines = [self.sub_line(sub, it, sub.current_period_start, sub.current_period_end) for it in sub.live_items()]
-        inv = self.new_invoice(t, sub, reason, lines, (sub.current_period_start, sub.current_period_end))
+    def bill_period(
+        self, t: int, sub: m.Subscription, reason: str, coupon: m.Coupon | None = None, usage_since: int | None = None
+    ) -> None:
+        """The invoice of a new period: its licensed items in advance and, from `usage_since` (the period
+        just ended, on a renewal), its metered items' usage in arrears."""
+        start, end = sub.current_period_start, sub.current_period_end
+        lines = [self.sub_line(sub, it, start, end) for it in sub.licensed_items()]
+        if usage_since is not None:
+            lines += [self.usage_line(t, sub, it, usage_since) for it in sub.live_items() if it.price.metered]
+        inv = self.new_invoice(t, sub, reason, lines, (start, end))
         if coupon is not None:
             net = inv.subtotal - inv.total_discount
             d = m.Discount(id=self.id("di_", 24), coupon=coupon, start=t, customer=inv.customer.id, invoice=inv.id)
@@ -700,20 +780,33 @@ class CustomerLife:
             return
         inv.next_payment_attempt = None
         self.rec.updated(t, "invoice.payment_failed", sj.invoice, inv, before)
-        before = self.rec.snapshot(t, sj.invoice, inv)
-        inv.status, inv.marked_uncollectible_at = "uncollectible", t
-        payment.status = "canceled"
-        self.rec.updated(t, "invoice.marked_uncollectible", sj.invoice, inv, before)
+        self.retries_exhausted(t, inv, sub)
+
+    def retries_exhausted(self, t: int, inv: m.Invoice, sub: m.Subscription | None) -> None:
+        """The last retry failed. The invoice is marked uncollectible and the subscription canceled, or marked
+        `unpaid` and canceled 30 days later; or (issue 15) the subscription is marked `unpaid` for good and
+        the invoice left `open` (Stripe's dunning settings "mark the subscription as unpaid" and "leave the
+        invoice past due"): the customer's life stops there."""
         fate, later = self.extra.random(), t + self.extra.randrange(10, 120) * DAY + self.extra.randrange(DAY)
-        if fate < 0.2:
-            self.at_extra(later, self.late_payment, inv)
-        elif fate < 0.4:
-            self.at_extra(later, self.late_void, inv)
-        if sub is not None and sub.ended_at is None:
-            if self.chance(0.5):
-                self.end_subscription(t, sub, "payment_failed")
-            else:
-                self.set_status(t, sub, "unpaid")
+        dunning = sub is not None and sub.ended_at is None
+        cancel = dunning and self.chance(0.5)
+        leave_open = dunning and not cancel and self.mrr_chance(0.5)
+        if not leave_open:
+            before = self.rec.snapshot(t, sj.invoice, inv)
+            inv.status, inv.marked_uncollectible_at = "uncollectible", t
+            inv.payments[-1].status = "canceled"
+            self.rec.updated(t, "invoice.marked_uncollectible", sj.invoice, inv, before)
+            if fate < 0.2:
+                self.at_extra(later, self.late_payment, inv)
+            elif fate < 0.4:
+                self.at_extra(later, self.late_void, inv)
+        if sub is None or not dunning:
+            return
+        if cancel:
+            self.end_subscription(t, sub, "payment_failed")
+        else:
+            self.set_status(t, sub, "unpaid")
+            if not leave_open:
                 self.at(t + 30 * DAY, self.end_subscription, sub, "payment_failed")
 
     def late_payment(self, t: int, inv: m.Invoice) -> None:
@@ -795,13 +888,14 @@ class CustomerLife:
             self.end_subscription(t, sub, "cancellation_requested")
             return
         before = self.rec.snapshot(t, sj.subscription, sub)
+        ended = sub.current_period_start
         self.set_period(sub, t, self.period_end(sub, t))
         self.rec.updated(t, "customer.subscription.updated", sj.subscription, sub, before)
         if sub.status == "unpaid":
             self.at(sub.current_period_end, self.renew, sub)
             return
         reason = "subscription_create" if sub.trial_end == t else "subscription_cycle"
-        self.bill_period(t, sub, reason)
+        self.bill_period(t, sub, reason, usage_since=ended if reason == "subscription_cycle" else None)
 
     def request_cancel(self, t: int, sub: m.Subscription) -> None:
         if sub.ended_at is not None or sub.cancel_at_period_end:
@@ -813,7 +907,7 @@ class CustomerLife:
             self.rec.updated(t, "customer.subscription.updated", sj.subscription, sub, before)
             return
         if self.chance(0.5) and sub.status in ("active", "past_due"):
-            lines = [self.proration_line(sub, it, t, credit=True) for it in sub.live_items()]
+            lines = [self.proration_line(sub, it, t, credit=True) for it in sub.licensed_items()]
             inv = self.new_invoice(t, sub, "subscription_update", lines, (t, sub.current_period_end))
             self.finalize(t, inv)
             self.pay_without_charge(t, inv)
@@ -822,7 +916,8 @@ class CustomerLife:
     def proration_line(self, sub: m.Subscription, item: m.SubItem, t: int, credit: bool) -> m.Line:
         ps, pe = sub.current_period_start, sub.current_period_end
         frac = (pe - t) / (pe - ps)
-        gross = item.price.unit_amount * item.quantity * frac * (100 - sub.percent_off) / 100
+        percent_off = sub.percent_off_at(t)
+        gross = item.price.unit_amount * item.quantity * frac * (100 - percent_off) / 100
         amount = -round_half_away(gross) if credit else round_half_away(gross)
         label = self.w.rec.ctx.prices[item.price.id]["nickname"]
         return m.Line(
@@ -839,7 +934,7 @@ class CustomerLife:
             discountable=False,
             subscription=sub.id,
             invoice_item=self.id("ii_", 24),
-            percent_off=sub.percent_off,
+            percent_off=percent_off,
         )
 
     def change_plan(self, t: int, sub: m.Subscription) -> None:
@@ -930,7 +1025,8 @@ class CustomerLife:
 
     def credit_note(self, t: int, inv: m.Invoice, limit: int, pre_payment: bool) -> m.CreditNote | None:
         """A credit note for part of one line, tax included in proportion, at most `limit`."""
-        positive = [line for line in inv.lines if line.amount - line.discount_total > 0]
+        # metered lines are never credited: the choice below draws from the original stream
+        positive = [line for line in inv.lines if line.amount - line.discount_total > 0 and not line.price.metered]
         if not positive or limit <= 0:
             return None
         line = self.rng.choice(positive)

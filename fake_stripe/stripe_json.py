@@ -37,7 +37,7 @@ def coupon(c: m.Coupon) -> dict[str, Any]:
         "created": c.created,
         "currency": c.currency,
         "duration": c.duration,
-        "duration_in_months": 3 if c.duration == "repeating" else None,
+        "duration_in_months": c.duration_in_months,
         "livemode": LIVEMODE,
         "max_redemptions": None,
         "metadata": {},
@@ -56,7 +56,7 @@ def discount(d: m.Discount) -> dict[str, Any]:
         "checkout_session": None,
         "customer": d.customer,
         "customer_account": None,
-        "end": None,
+        "end": d.end,
         "invoice": d.invoice,
         "invoice_item": None,
         "promotion_code": None,
@@ -155,9 +155,9 @@ def price(p: m.Price) -> dict[str, Any]:
         recurring = {
             "interval": p.interval,
             "interval_count": p.interval_count,
-            "meter": None,
+            "meter": p.meter,
             "trial_period_days": None,
-            "usage_type": "licensed",
+            "usage_type": p.usage_type,
         }
     return {
         "id": p.id,
@@ -199,13 +199,13 @@ def plan(p: m.Price) -> dict[str, Any] | None:
         "interval_count": p.interval_count,
         "livemode": LIVEMODE,
         "metadata": {},
-        "meter": None,
+        "meter": p.meter,
         "nickname": p.nickname,
         "product": p.product,
         "tiers_mode": None,
         "transform_usage": None,
         "trial_period_days": None,
-        "usage_type": "licensed",
+        "usage_type": p.usage_type,
     }
 
 
@@ -257,7 +257,7 @@ def subscription_item(item: m.SubItem) -> dict[str, Any]:
         "metadata": {},
         "plan": plan(item.price),
         "price": price(item.price),
-        "quantity": item.quantity,
+        "quantity": None if item.price.metered else item.quantity,  # metered items have no quantity
         "subscription": item.subscription,
         "tax_rates": [],
     }

@@ -1,8 +1,11 @@
-"""Build and run the `stripe` dlt pipeline (and the FX reference load), with progress and a summary.
+"""One ingestion run: composes the sources into dlt pipelines on the warehouse, and says what failed.
 
-Pipeline `stripe` → destination DuckDB at `DUCKDB_PATH` (absolute; default `<cwd>/warehouse.duckdb`),
-dataset `stripe_raw`. The ECB rates go to dataset `reference` through a second pipeline
-(`stripe_reference`), because a dlt pipeline writes one dataset.
+Stripe (`ingestion.stripe`) → dataset `stripe_raw` through pipeline `stripe`, first loads pipelined
+(I11); then the ECB rates (`fx.py`) → `reference` through `stripe_reference`, and the persons and
+groups files (`product_analytics.py`) → `product_analytics` through `stripe_product_analytics`: a dlt
+pipeline writes one dataset. Every pipeline goes to the destination `destination.py` chooses, over
+the run's one connection (D5). Sources never import this module: data flows cli → pipeline →
+sources → client (DECISIONS.md A1).
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import contextlib
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
@@ -21,10 +23,21 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from ingestion import destination
 from ingestion.destination import WarehouseLockedError, connect_warehouse, duckdb_path, is_interactive
 from ingestion.fx import FX_DATASET, FX_PIPELINE, Override, exchange_rate_resource, extra_rates_table
-from ingestion.product_analytics import InputFileError, load_product_analytics
-from ingestion.source import Backfill, RunStats, stripe_source
-from ingestion.stripe_client import StripeError
-from ingestion.warehouse import DltWarehouse
+from ingestion.product_analytics import (
+    GROUPS_TABLE,
+    PERSONS_TABLE,
+    PRODUCT_ANALYTICS_DATASET,
+    PRODUCT_ANALYTICS_PIPELINE,
+    InputFileError,
+    check_files,
+    configured_files,
+    input_error,
+    product_analytics_resources,
+)
+from ingestion.stripe import Backfill, RunStats, stripe_source
+from ingestion.stripe.errors import StripeError
+from ingestion.stripe.stored import DltWarehouse
+from ingestion.summary import RunResult
 
 PIPELINE_NAME = "stripe"
 DATASET_NAME = "stripe_raw"
@@ -32,30 +45,6 @@ DATASET_NAME = "stripe_raw"
 
 class IngestionError(Exception):
     """A run failed; `str()` is the user-facing reason (Stripe's, when Stripe was the cause)."""
-
-
-@dataclass
-class RunResult:
-    pipeline_name: str
-    dataset_name: str
-    duckdb_path: str
-    seconds: float
-    row_counts: dict[str, int]  # rows written per raw table by this run
-    stats: RunStats
-    fx_rows: int = 0
-    load_info: Any = field(default=None, repr=False)
-    errors: list[str] = field(default_factory=list)  # later steps that failed after the Stripe load was loaded
-
-    @property
-    def total_rows(self) -> int:
-        return sum(self.row_counts.values())
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.total_rows / self.seconds if self.seconds > 0 else 0.0
-
-    def summary(self) -> str:
-        return format_summary(self)
 
 
 def make_pipeline(
@@ -138,33 +127,9 @@ def run(
         pipeline = make_pipeline(pipeline_name, connection=connection, pipelines_dir=pipelines_dir, progress=show)
         stats = RunStats()
         started = time.monotonic()
-        try:
-            if pipeline.has_pending_data:
-                # a previous run stopped after extracting: load its package (data + cursors) first
-                pipeline.run()
-                drop_reloaded_duplicates(pipeline)
-            _restore_state(pipeline)  # the source checks the account its cursors belong to (I14)
-            kwargs = dict(source_options)
-            if resources:
-                kwargs["resources"] = ",".join(resources)
-            backfill = Backfill()
-            if api_version:  # else dlt injects config `sources.stripe.api_version`, if set
-                kwargs["api_version"] = api_version
-            source = stripe_source(stats=stats, backfill=backfill, full_refresh=full_refresh, **kwargs)
-            if full_refresh:
-                info = pipeline.run(source, refresh="drop_resources")
-                row_counts = _row_counts(pipeline)
-            else:
-                info, row_counts = _run_pipelined(pipeline, source, backfill)
-        except ConfigFieldMissingException as exc:
-            raise IngestionError(_missing_config_message(exc)) from None
-        except Exception as exc:
-            cause = _stripe_cause(exc)
-            if cause is not None:
-                raise IngestionError(str(cause)) from exc
-            if isinstance(exc, PipelineStepFailed):
-                raise IngestionError(f"the {exc.step} step failed: {exc.exception}") from exc
-            raise
+        if api_version:  # else dlt injects config `sources.stripe.api_version`, if set
+            source_options["api_version"] = api_version
+        info, row_counts = _load_stripe(pipeline, stats, resources, full_refresh, source_options)
         if stats.spool is not None:
             # the run's data is loaded: the webhook events it applied may go (I13); a failed run keeps them
             stats.spool.remove_consumed()
@@ -193,6 +158,40 @@ def run(
             load_info=info,
             errors=errors,
         )
+
+
+def _load_stripe(
+    pipeline: dlt.Pipeline,
+    stats: RunStats,
+    resources: Sequence[str] | None,
+    full_refresh: bool,
+    source_options: dict[str, Any],
+) -> tuple[Any, dict[str, int]]:
+    """The Stripe part of a run: a pending package first, then the source (pipelined, I11, unless a
+    full refresh); Stripe's and dlt's failures become an `IngestionError` that says what to do."""
+    try:
+        if pipeline.has_pending_data:
+            # a previous run stopped after extracting: load its package (data + cursors) first
+            pipeline.run()
+            drop_reloaded_duplicates(pipeline)
+        _restore_state(pipeline)  # the source checks the account its cursors belong to (I14)
+        kwargs = dict(source_options)
+        if resources:
+            kwargs["resources"] = ",".join(resources)
+        backfill = Backfill()
+        source = stripe_source(stats=stats, backfill=backfill, full_refresh=full_refresh, **kwargs)
+        if full_refresh:
+            return pipeline.run(source, refresh="drop_resources"), _row_counts(pipeline)
+        return _run_pipelined(pipeline, source, backfill)
+    except ConfigFieldMissingException as exc:
+        raise IngestionError(_missing_config_message(exc)) from None
+    except Exception as exc:
+        cause = _stripe_cause(exc)
+        if cause is not None:
+            raise IngestionError(str(cause)) from exc
+        if isinstance(exc, PipelineStepFailed):
+            raise IngestionError(f"the {exc.step} step failed: {exc.exception}") from exc
+        raise
 
 
 def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
@@ -312,33 +311,41 @@ def load_reference_rates(
     return int(counts.get("exchange_rate", 0))
 
 
-def format_summary(result: RunResult) -> str:
-    """A small table: rows per table, how each resource ran, and the overall rate."""
-    lines = [
-        f"{'table':<28} {'rows':>9} {'mode':<12} {'events':>7} {'applied':>7} {'seconds':>8}",
-    ]
-    tables = sorted(set(result.row_counts) | set(result.stats.resources))
-    for table in tables:
-        rs = result.stats.resources.get(table)
-        mode = rs.mode if rs else ""
-        events = str(rs.events_read) if rs and rs.events_read else ""
-        applied = str(rs.states_applied) if rs and rs.states_applied else ""
-        seconds = f"{rs.seconds:8.1f}" if rs else " " * 8
-        lines.append(f"{table:<28} {result.row_counts.get(table, 0):>9} {mode:<12} {events:>7} {applied:>7} {seconds}")
-    lines.append(
-        f"{result.total_rows} rows into {result.dataset_name} in {result.seconds:.1f} s "
-        f"({result.rows_per_second:,.0f} rows/s), {result.stats.requests} Stripe requests, "
-        f"{result.stats.retries} retries"
-        + (f"; {result.fx_rows} exchange rates into {FX_DATASET}" if result.fx_rows else "")
+def load_product_analytics(
+    *,
+    duckdb_file: str | None = None,
+    connection: Any = None,
+    pipelines_dir: str | None = None,
+    persons_file: str | os.PathLike[str] | None = None,
+    groups_file: str | os.PathLike[str] | None = None,
+) -> dict[str, int]:
+    """Load the configured persons and groups files into dataset `product_analytics` (replace).
+
+    Returns the rows written per table ({} when no file is configured: nothing runs). Files are
+    checked (exist, known format, required columns) before anything is written.
+    Raises `InputFileError` with a readable reason.
+    """
+    persons, groups = configured_files(
+        str(persons_file) if persons_file else None, str(groups_file) if groups_file else None
     )
-    lines.append(f"warehouse: {result.duckdb_path}")
-    spool = result.stats.spool
-    if spool is not None and (spool.counts.files or spool.counts.other_account or spool.counts.rejected):
-        c = spool.counts
-        lines.append(
-            f"webhook spool {spool.directory}: {c.files} events read, {c.removed} files applied and removed, "
-            f"{c.other_account} of another account skipped, {c.rejected} rejected"
-        )
-    for warning in result.stats.warnings:
-        lines.append(f"warning: {warning}")
-    return "\n".join(lines)
+    resources = product_analytics_resources(persons, groups)
+    if not resources:
+        return {}
+    check_files(persons, groups)
+    pipeline = make_pipeline(
+        PRODUCT_ANALYTICS_PIPELINE,
+        dataset_name=PRODUCT_ANALYTICS_DATASET,
+        duckdb_file=duckdb_file,
+        connection=connection,
+        pipelines_dir=pipelines_dir,
+    )
+    try:
+        pipeline.run(resources)
+    except Exception as exc:
+        cause = input_error(exc)
+        if cause is not None:
+            raise cause from exc
+        raise
+    trace = pipeline.last_trace
+    counts = trace.last_normalize_info.row_counts if trace and trace.last_normalize_info else {}
+    return {t: int(n) for t, n in counts.items() if t in (PERSONS_TABLE, GROUPS_TABLE)}

@@ -1,4 +1,4 @@
-"""Product-analytics persons and groups → dataset `product_analytics` (tables `persons`, `groups`).
+"""The product-analytics source: persons and groups files → dlt resources `persons`, `groups` (P1–P3).
 
 The user's export of persons (`distinct_id`, `person_id`, `email`, optional properties such as
 `company_id`) and groups (`group_type`, `group_key`, `name`) is loaded from CSV or Parquet files named
@@ -8,9 +8,10 @@ in config, so dbt can link Stripe customers to persons and groups (DECISIONS.md 
     persons_file = "exports/persons.csv"             # SOURCES__PRODUCT_ANALYTICS__PERSONS_FILE
     groups_file = "exports/groups.parquet"           # SOURCES__PRODUCT_ANALYTICS__GROUPS_FILE
 
-Each configured file replaces its table on every run (write disposition `replace`), loaded as one
-Arrow table (dlt's Arrow fast path: no row-by-row normalization). A file not configured is not
-loaded and its table is left as it is; with neither configured nothing runs and dbt reads empty
+The pipeline (`ingestion/pipeline.py`) loads them into dataset `product_analytics`; this module only
+reads and checks the files. Each configured file replaces its table on every run (write disposition
+`replace`), loaded as one Arrow table (dlt's Arrow fast path: no row-by-row normalization). A file
+not configured is not loaded and its table is left as it is; with neither configured nothing runs and dbt reads empty
 persons and groups (the staging models tolerate absent tables). Identifier columns are read as text
 (an id such as `00123` must not become the number 123); other columns keep the types the file has
 (CSV: inferred by Arrow).
@@ -223,54 +224,17 @@ def configured_encoding() -> str:
     return str(value) if value not in (None, "") else "utf-8"
 
 
-def load_product_analytics(
-    *,
-    duckdb_file: str | None = None,
-    connection: Any = None,
-    pipelines_dir: str | None = None,
-    persons_file: str | os.PathLike[str] | None = None,
-    groups_file: str | os.PathLike[str] | None = None,
-) -> dict[str, int]:
-    """Load the configured persons and groups files into dataset `product_analytics` (replace).
-
-    Returns the rows written per table ({} when no file is configured: nothing runs). Files are
-    checked (exist, known format, required columns) before anything is written.
-    Raises `InputFileError` with a readable reason.
-    """
-    persons, groups = configured_files(
-        str(persons_file) if persons_file else None, str(groups_file) if groups_file else None
-    )
-    resources = product_analytics_resources(persons, groups)
-    if not resources:
-        return {}
-    for path, spec in ((persons, PERSONS), (groups, GROUPS)):
+def check_files(persons_file: str | None, groups_file: str | None) -> None:
+    """Each file given exists and has a known format: checked before anything is written."""
+    for path, spec in ((persons_file, PERSONS), (groups_file, GROUPS)):
         if path:
             file_format(path)
             if not Path(path).is_file():
                 raise InputFileError(f"{path}: the {spec.name} file does not exist")
 
-    from ingestion.destination import make_pipeline
 
-    pipeline = make_pipeline(
-        PRODUCT_ANALYTICS_PIPELINE,
-        dataset_name=PRODUCT_ANALYTICS_DATASET,
-        duckdb_file=duckdb_file,
-        connection=connection,
-        pipelines_dir=pipelines_dir,
-    )
-    try:
-        pipeline.run(resources)
-    except Exception as exc:
-        cause = _input_error(exc)
-        if cause is not None:
-            raise cause from exc
-        raise
-    trace = pipeline.last_trace
-    counts = trace.last_normalize_info.row_counts if trace and trace.last_normalize_info else {}
-    return {t: int(n) for t, n in counts.items() if t in (PERSONS_TABLE, GROUPS_TABLE)}
-
-
-def _input_error(exc: BaseException) -> InputFileError | None:
+def input_error(exc: BaseException) -> InputFileError | None:
+    """The `InputFileError` behind a failed dlt run (dlt wraps what a resource raised), if any."""
     seen: set[int] = set()
     stack: list[BaseException | None] = [exc]
     while stack:

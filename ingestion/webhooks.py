@@ -1,20 +1,19 @@
-"""`stripe-revenue webhooks serve`: receive Stripe webhooks into the durable spool (DECISIONS.md I13).
+"""The webhook receiver: verified Stripe events into the durable spool the next run applies (I13).
 
 Each POST is verified with the pinned SDK (`stripe.Webhook.construct_event`, 300 s tolerance), checked
 to be an event, and answered 200 only once its raw body is fsynced in the spool (`spool.write_event`);
 anything else gets a 400 with a short reason, so Stripe retries what was not stored. The receiver never
 opens the warehouse: DuckDB has one writer, the pipeline, whose next run applies the spool.
 
-`stripe-revenue webhooks create --url URL` registers an endpoint (`POST /v1/webhook_endpoints`) and
-prints its signing secret, which Stripe shows only once.
+`create_endpoint` registers an endpoint (`POST /v1/webhook_endpoints`); its answer holds the signing
+secret, which Stripe shows only once. The commands (`stripe-revenue webhooks serve|create`) are
+`cli/webhooks.py`.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,9 +21,9 @@ from typing import Any
 
 import orjson
 
-from ingestion.spool import NotAnEvent, check_event, default_spool_dir, write_event
+from ingestion.stripe.spool import NotAnEvent, check_event, default_spool_dir, write_event
 
-logger = logging.getLogger("ingestion.webhooks")
+logger = logging.getLogger(__name__)
 
 SECRET_ENV = "SOURCES__STRIPE__WEBHOOK_SECRET"
 SPOOL_ENV = "SOURCES__STRIPE__WEBHOOK_SPOOL"
@@ -152,25 +151,17 @@ class WebhookServer(ThreadingHTTPServer):
             self._thread.join(timeout=5)
 
 
-# --------------------------------------------------------------------------- CLI
+def configured_spool(spool: str | os.PathLike[str] | None = None) -> Path:
+    """The spool folder: `spool`, else `$SOURCES__STRIPE__WEBHOOK_SPOOL`, else `stripe_webhook_spool`
+    next to `DUCKDB_PATH` (where the pipeline looks for it too)."""
+    return Path(spool or os.environ.get(SPOOL_ENV) or default_spool_dir())
 
 
-def _serve(args: argparse.Namespace) -> int:
-    secret = args.secret or os.environ.get(SECRET_ENV, "")
-    if not secret:
-        print(
-            f"error: no webhook signing secret: set {SECRET_ENV}=whsec_... (Stripe shows it when the endpoint "
-            "is created: Dashboard → Developers → Webhooks, or `stripe-revenue webhooks create`) or pass --secret",
-            file=sys.stderr,
-        )
-        return 2
-    spool = args.spool or os.environ.get(SPOOL_ENV) or str(default_spool_dir())
+def serve(spool: str | os.PathLike[str], secret: str, host: str = "127.0.0.1", port: int = 8787) -> None:
+    """Receive webhooks into `spool` until Ctrl-C, logging one line per event. Raises `OSError` when
+    it cannot listen on `host:port` or write the spool."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    try:
-        server = WebhookServer(spool, secret, host=args.host, port=args.port)
-    except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port} or write {spool}: {exc}", file=sys.stderr)
-        return 1
+    server = WebhookServer(spool, secret, host=host, port=port)
     logger.info("receiving Stripe webhooks on %s, spooling to %s", server.url, server.spool_dir)
     try:
         server.serve_forever()
@@ -178,7 +169,6 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.server_close()
-    return 0
 
 
 def create_endpoint(
@@ -192,7 +182,7 @@ def create_endpoint(
     """`POST /v1/webhook_endpoints`; the response holds the signing `secret` (shown once)."""
     import requests
 
-    from ingestion.stripe_client import DEFAULT_API_BASE, STRIPE_API_VERSION
+    from ingestion.stripe.client import DEFAULT_API_BASE, STRIPE_API_VERSION
 
     data: dict[str, Any] = {
         "url": url,
@@ -214,52 +204,4 @@ def create_endpoint(
     return body
 
 
-def _create(args: argparse.Namespace) -> int:
-    api_key = os.environ.get("SOURCES__STRIPE__API_KEY", "")
-    if not api_key:
-        print("error: set SOURCES__STRIPE__API_KEY (a key with Webhook: Write)", file=sys.stderr)
-        return 2
-    try:
-        endpoint = create_endpoint(
-            args.url,
-            api_key,
-            api_base=os.environ.get("SOURCES__STRIPE__API_BASE"),
-            enabled_events=args.events,
-            connect=args.connect,
-        )
-    except Exception as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"created {endpoint.get('id')} → {endpoint.get('url')}")
-    print(f"export {SECRET_ENV}={endpoint.get('secret')}   # shown once: keep it")
-    return 0
-
-
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "webhooks",
-        help="receive Stripe webhooks into a spool the next `run` applies",
-        description="Real-time updates: a receiver writes verified events to a spool folder; the next "
-        "`dlt pipeline stripe run` applies them (DECISIONS.md I13).",
-    )
-    sub = parser.add_subparsers(dest="webhooks_command", required=True)
-    serve = sub.add_parser("serve", help="run the webhook receiver (never opens the warehouse)")
-    serve.add_argument("--port", type=int, default=8787, help="port to listen on (default 8787)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument(
-        "--spool",
-        default=None,
-        metavar="DIR",
-        help=f"spool folder (default ${SPOOL_ENV}, else stripe_webhook_spool next to DUCKDB_PATH)",
-    )
-    serve.add_argument("--secret", default=None, help=f"endpoint signing secret (default ${SECRET_ENV})")
-    serve.set_defaults(func=_serve)
-    create = sub.add_parser("create", help="register a webhook endpoint and print its signing secret")
-    create.add_argument("--url", required=True, help="public URL forwarding to the receiver")
-    create.add_argument("--events", nargs="+", default=None, metavar="TYPE", help="event types (default: *)")
-    create.add_argument("--connect", action="store_true", help="receive connected accounts' events")
-    create.set_defaults(func=_create)
-    return parser
-
-
-__all__ = ["Rejected", "WebhookServer", "add_parser", "create_endpoint", "verify"]
+__all__ = ["Rejected", "WebhookServer", "configured_spool", "create_endpoint", "serve", "verify"]

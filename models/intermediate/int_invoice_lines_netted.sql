@@ -3,9 +3,9 @@
     line (R4) and what MRR needs (M1). All invoice statuses: revenue keeps `is_paid` lines only,
     MRR also reads open invoices.
 
-    M1 inputs: the price's unit amount and interval, the quantity, and the subscription coupon's
-    percent_off in force on the line: the line's own discount when it carries one, else the
-    subscription's (proration lines carry no discount_amounts, their amount is already discounted).
+    M1 inputs: the price's unit amount, interval and usage type, the quantity, and the percent-off
+    discount the line was invoiced with (proration lines carry no discount_amounts, their amount is
+    already discounted: int_mrr_contributions_computed then reads the subscription's coupon in force).
 
     R2: net = amount - sum(discount_amounts) - allocated share of the invoice-level discount, where
     the invoice-level discount is sum(total_discount_amounts) - sum(line discount_amounts) when
@@ -256,6 +256,7 @@ line_discounts as (
         discounts.coupon_id,
         discounts.coupon_name,
         discounts.percent_off,
+        discounts.duration,
         coalesce(discounts.is_subscription_discount, false) as is_subscription_discount,
         row_number() over (
             partition by line_discount_entries.source_label, line_discount_entries.line_id
@@ -280,23 +281,10 @@ line_coupons as (
         line_id,
         max(case when coupon_rank = 1 then coupon_id end) as coupon_id,
         max(case when coupon_rank = 1 then coupon_name end) as coupon_name,
-        max(case when percent_rank = 1 then percent_off end) as percent_off
+        max(case when percent_rank = 1 then percent_off end) as percent_off,
+        max(case when percent_rank = 1 and percent_off is not null then duration end) as percent_off_duration
     from line_discounts
     group by source_label, line_id
-),
-
--- the percent-off coupon of each subscription (the latest one, if it changed)
-subscription_coupons as (
-    select
-        source_label,
-        subscription_id,
-        percent_off,
-        row_number() over (
-            partition by source_label, subscription_id order by start_at desc nulls last, discount_id desc
-        ) as coupon_rank
-    from discounts
-    where subscription_id is not null
-        and percent_off is not null
 ),
 
 -- the invoice-level discount (for lines whose only discount is an allocated share): the first
@@ -381,7 +369,10 @@ final as (
         coalesce(line_coupons.coupon_name,
                  case when allocations.allocated_discount_amount > 0 then invoice_level_discounts.coupon_name end)
             as coupon,
-        coalesce(line_coupons.percent_off, subscription_coupons.percent_off, 0) as percent_off,
+        -- M1: the percent-off discount the line was invoiced with (null without one) and its duration
+        line_coupons.percent_off as line_percent_off,
+        line_coupons.percent_off_duration as line_percent_off_duration,
+        coalesce(prices.usage_type, invoice_lines.embedded_price_usage_type) = 'metered' as is_price_metered,
         coalesce(prices.unit_amount, invoice_lines.embedded_unit_amount) as unit_amount,
         invoice_lines.quantity,
         coalesce(
@@ -424,10 +415,6 @@ final as (
     left join subscriptions as invoice_subscriptions
         on invoice_lines.source_label = invoice_subscriptions.source_label
         and invoice_lines.invoice_subscription_id = invoice_subscriptions.subscription_id
-    left join subscription_coupons
-        on invoice_lines.source_label = subscription_coupons.source_label
-        and coalesce(invoice_lines.subscription_id, invoice_lines.invoice_subscription_id) = subscription_coupons.subscription_id
-        and subscription_coupons.coupon_rank = 1
 )
 
 select final.*, {{ built_at() }} as built_at from final

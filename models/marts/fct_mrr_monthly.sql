@@ -1,7 +1,9 @@
 {#
     MRR per month end and source, in the base currency (M2): the sum of the customer movements
-    (fct_mrr_movements), ARR = 12 x MRR, customer counts by movement. Every month of the
-    reporting calendar has a row (zeros before the first subscription).
+    (fct_mrr_movements), ARR = 12 x MRR, customer counts by movement. The bridge holds per month:
+    starting + new + reactivation + expansion - contraction - churn + fx = ending, and net new MRR
+    leaves FX out (M2). Every month of the reporting calendar has a row (zeros before the first
+    subscription).
 #}
 with
 
@@ -31,6 +33,7 @@ monthly as (
         sum(contraction_mrr_minor) as contraction_mrr,
         sum(churned_mrr_minor) as churned_mrr,
         sum(reactivation_mrr_minor) as reactivation_mrr,
+        sum(fx_mrr_minor) as fx_mrr,
         sum(ending_mrr_minor) as ending_mrr,
         count(case when ending_mrr_minor > 0 then 1 end) as active_customers,
         count(case when movement = 'new' then 1 end) as new_customers,
@@ -57,7 +60,7 @@ final as (
         calendar.source_label,
         '{{ base_currency() }}' as currency,
         {% for column in ['starting_mrr', 'new_mrr', 'expansion_mrr', 'contraction_mrr', 'churned_mrr',
-                          'reactivation_mrr', 'ending_mrr'] -%}
+                          'reactivation_mrr', 'fx_mrr', 'ending_mrr'] -%}
         {{ minor_to_major('coalesce(monthly.' ~ column ~ ', 0)', 'base.exponent') }} as {{ column }},
         {% endfor -%}
         {{ minor_to_major('coalesce(monthly.new_mrr, 0) + coalesce(monthly.reactivation_mrr, 0) + coalesce(monthly.expansion_mrr, 0) - coalesce(monthly.contraction_mrr, 0) - coalesce(monthly.churned_mrr, 0)', 'base.exponent') }}

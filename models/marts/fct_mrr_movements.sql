@@ -3,10 +3,12 @@
     in base-currency minor units: the sum of the customer's line contributions
     (int_mrr_contributions_computed) in its currency, never below 0, converted at the instant's date
     (D4). Its movement from the previous month: new (previous 0, never positive before),
-    reactivation (previous 0, positive before), expansion / contraction (both positive), churn (to 0:
-    the customer's last active subscription ended). One row per customer and month where the
-    starting or ending MRR is positive, so
-    starting + new + reactivation + expansion - contraction - churn = ending, exactly, every row.
+    reactivation (previous 0, positive before), expansion / contraction (both positive, compared at
+    this month's exchange rate, so in the customer's own currency), churn (to 0: the customer's last
+    active subscription ended), unchanged. What the exchange rate alone moved is fx_mrr: the
+    previous month's MRR converted at this month's rate minus starting MRR (both months positive).
+    One row per customer and month where the starting or ending MRR is positive, so
+    starting + new + reactivation + expansion - contraction - churn + fx = ending, exactly, every row.
 
     Incremental (S8): a build recomputes every month of the customers with a line whose netted row
     changed since the last build, and every customer from mrr_month_floor() on (the month before
@@ -14,7 +16,7 @@
 #}
 {{ config(
     materialized='incremental',
-    incremental_columns=['synced_at', 'currency', 'month_start', 'ending_mrr_minor'],
+    incremental_columns=['synced_at', 'currency', 'month_start', 'ending_mrr_minor', 'fx_mrr_minor', 'mrr_settings'],
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ mrr_movements_delete_rebuilt() }}"
@@ -115,6 +117,27 @@ customer_mrr as (
     group by customer_currency_mrr.source_label, customer_currency_mrr.customer_id, customer_currency_mrr.month_start
 ),
 
+-- the previous month's MRR at this month's exchange rates (M2: what the rate alone moved is FX)
+previous_at_current_rate as (
+    select
+        customer_currency_mrr.source_label,
+        customer_currency_mrr.customer_id,
+        months.month_start,
+        sum({{ convert_minor('customer_currency_mrr.mrr', 'customer_currency_mrr.currency',
+                             'customer_currency_mrr.currency_exponent', 'exchange_rates.fx_factor',
+                             'base_exponents.exponent') }}) as mrr
+    from customer_currency_mrr
+    inner join months
+        on months.month_start = {{ add_months('customer_currency_mrr.month_start', 1) }}
+    cross join (
+        select exponent from currency_exponents where currency = '{{ base_currency() }}'
+    ) as base_exponents
+    left join exchange_rates
+        on exchange_rates.rate_date = cast(months.instant_at as date)
+        and exchange_rates.currency = customer_currency_mrr.currency
+    group by customer_currency_mrr.source_label, customer_currency_mrr.customer_id, months.month_start
+),
+
 -- a customer whose MRR has no rate to convert with stays visible (null amounts), never zero
 positive as (
     select * from customer_mrr where mrr > 0 or mrr is null
@@ -136,6 +159,7 @@ bridged as (
         candidate_months.month_start,
         case when previous.customer_id is null then 0 else previous.mrr end as starting_mrr,
         case when current_month.customer_id is null then 0 else current_month.mrr end as ending_mrr,
+        case when previous.customer_id is null then 0 else previous_at_current_rate.mrr end as previous_at_current_rate,
         coalesce(current_month.subscriptions, 0) as active_subscriptions,
         greatest(current_month.synced_at, previous.synced_at) as synced_at,
         coalesce(max(case when coalesce(current_month.mrr, 0) > 0 then 1 else 0 end) over (
@@ -158,6 +182,10 @@ bridged as (
         on candidate_months.source_label = previous.source_label
         and candidate_months.customer_id = previous.customer_id
         and {{ add_months('candidate_months.month_start', -1) }} = previous.month_start
+    left join previous_at_current_rate
+        on candidate_months.source_label = previous_at_current_rate.source_label
+        and candidate_months.customer_id = previous_at_current_rate.customer_id
+        and candidate_months.month_start = previous_at_current_rate.month_start
     {% if is_incremental() -%}
     left join positive_before_floor
         on candidate_months.source_label = positive_before_floor.source_label
@@ -172,17 +200,22 @@ classified as (
     select
         *,
         -- all null when either end has no rate (unconverted): the bridge is then unknown, not zero
-        case when starting_mrr is null or ending_mrr is null then null
+        case when starting_mrr is null or ending_mrr is null or previous_at_current_rate is null then null
             when starting_mrr = 0 and ending_mrr > 0 and not was_positive_before then ending_mrr else 0 end as new_mrr,
-        case when starting_mrr is null or ending_mrr is null then null
+        case when starting_mrr is null or ending_mrr is null or previous_at_current_rate is null then null
             when starting_mrr = 0 and ending_mrr > 0 and was_positive_before then ending_mrr else 0 end as reactivation_mrr,
-        case when starting_mrr is null or ending_mrr is null then null
-            when starting_mrr > 0 and ending_mrr > starting_mrr then ending_mrr - starting_mrr else 0 end as expansion_mrr,
-        case when starting_mrr is null or ending_mrr is null then null
-            when starting_mrr > 0 and ending_mrr > 0 and ending_mrr < starting_mrr then starting_mrr - ending_mrr else 0 end
-            as contraction_mrr,
-        case when starting_mrr is null or ending_mrr is null then null
-            when starting_mrr > 0 and ending_mrr = 0 then starting_mrr else 0 end as churned_mrr
+        -- expansion and contraction compare at this month's rate: the customer's own currency
+        case when starting_mrr is null or ending_mrr is null or previous_at_current_rate is null then null
+            when starting_mrr > 0 and ending_mrr > previous_at_current_rate then ending_mrr - previous_at_current_rate
+            else 0 end as expansion_mrr,
+        case when starting_mrr is null or ending_mrr is null or previous_at_current_rate is null then null
+            when starting_mrr > 0 and ending_mrr > 0 and ending_mrr < previous_at_current_rate
+                then previous_at_current_rate - ending_mrr
+            else 0 end as contraction_mrr,
+        case when starting_mrr is null or ending_mrr is null or previous_at_current_rate is null then null
+            when starting_mrr > 0 and ending_mrr = 0 then starting_mrr else 0 end as churned_mrr,
+        case when starting_mrr is null or ending_mrr is null or previous_at_current_rate is null then null
+            when starting_mrr > 0 and ending_mrr > 0 then previous_at_current_rate - starting_mrr else 0 end as fx_mrr
     from bridged
 ),
 
@@ -213,6 +246,7 @@ final as (
         cast(contraction_mrr as bigint) as contraction_mrr_minor,
         cast(churned_mrr as bigint) as churned_mrr_minor,
         cast(reactivation_mrr as bigint) as reactivation_mrr_minor,
+        cast(fx_mrr as bigint) as fx_mrr_minor,
         cast(ending_mrr as bigint) as ending_mrr_minor,
         {{ minor_to_major('starting_mrr', 'base.exponent') }} as starting_mrr,
         {{ minor_to_major('new_mrr', 'base.exponent') }} as new_mrr,
@@ -220,10 +254,12 @@ final as (
         {{ minor_to_major('contraction_mrr', 'base.exponent') }} as contraction_mrr,
         {{ minor_to_major('churned_mrr', 'base.exponent') }} as churned_mrr,
         {{ minor_to_major('reactivation_mrr', 'base.exponent') }} as reactivation_mrr,
+        {{ minor_to_major('fx_mrr', 'base.exponent') }} as fx_mrr,
         {{ minor_to_major('ending_mrr', 'base.exponent') }} as ending_mrr,
         {{ minor_to_major('12 * ending_mrr', 'base.exponent') }} as ending_arr,
         cast(active_subscriptions as bigint) as active_subscriptions,
-        synced_at
+        synced_at,
+        '{{ mrr_build_settings() }}' as mrr_settings
     from classified
     cross join base
     {% if is_incremental() -%}

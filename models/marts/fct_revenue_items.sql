@@ -17,7 +17,7 @@
     build (synced_at), every row of a reversed invoice or charge and every reversal row (few), and the
     rows converted at an estimated rate (dated after the currency's latest published rate); everything when the settings
     in build_settings changed. The pre-hook first keeps and deletes those rows; the post-hook logs the
-    months of the rows that changed for the monthly facts (macros/revenue_item_changes.sql).
+    months of the rows that changed for the monthly facts (macros/build/revenue_item_changes.sql).
 #}
 {{ config(
     materialized='incremental',

@@ -5,9 +5,16 @@
                   reactivated and churned (MRR movements), active at the start of the month
       subscriptions  active and trialing at month end, new (started in the month), churned (ended in
                   the month) (int_subscription_states_monthly)
-      ARPU = gross revenue / paying customers; customer churn rate = churned / active at start;
-      LTV = ARPU / churn rate (null when churn is 0); growth month over month of gross revenue and
-      MRR, and the trailing 3 and 6 month averages of the monthly revenue growth.
+      ARPU = gross revenue / paying customers; LTV = ARPU / subscriber churn rate (null when it is
+      0); growth month over month of gross revenue and MRR, and the trailing 3 and 6 month averages
+      of the monthly revenue growth.
+      M3, the churn and retention rates by their published formulas (null when the denominator is 0;
+      FX is in none of them):
+        subscriber churn rate (Stripe) = churned customers / (active at the previous month end + new)
+        MRR churn rate (gross, ChartMogul) = (churned + contraction MRR) / starting MRR
+        net MRR churn rate = (churned + contraction - expansion - reactivation MRR) / starting MRR
+        net MRR retention = (starting + expansion + reactivation - contraction - churned MRR) / starting MRR
+        churned revenue (Stripe) = churned + contraction MRR
 #}
 with
 
@@ -53,6 +60,12 @@ mrr_totals as (
         month_start,
         sum(ending_mrr) as mrr,
         sum(arr) as arr,
+        sum(starting_mrr) as starting_mrr,
+        sum(expansion_mrr) as expansion_mrr,
+        sum(contraction_mrr) as contraction_mrr,
+        sum(churned_mrr) as churned_mrr,
+        sum(reactivation_mrr) as reactivation_mrr,
+        sum(fx_mrr) as fx_mrr,
         sum(active_customers) as active_customers,
         sum(new_customers) as new_customers,
         sum(reactivated_customers) as reactivated_customers,
@@ -80,6 +93,12 @@ joined as (
         coalesce(revenue.paying_customers, 0) as paying_customers,
         coalesce(mrr_totals.mrr, 0) as mrr,
         coalesce(mrr_totals.arr, 0) as arr,
+        coalesce(mrr_totals.starting_mrr, 0) as starting_mrr,
+        coalesce(mrr_totals.expansion_mrr, 0) as expansion_mrr,
+        coalesce(mrr_totals.contraction_mrr, 0) as contraction_mrr,
+        coalesce(mrr_totals.churned_mrr, 0) as churned_mrr,
+        coalesce(mrr_totals.reactivation_mrr, 0) as reactivation_mrr,
+        coalesce(mrr_totals.fx_mrr, 0) as fx_mrr,
         coalesce(mrr_totals.active_customers, 0) as active_customers,
         coalesce(lag(mrr_totals.active_customers) over (order by months.month_start), 0) as customers_at_start,
         coalesce(mrr_totals.new_customers, 0) as new_customers,
@@ -104,8 +123,19 @@ ratios as (
     select
         *,
         case when paying_customers > 0 then cast(gross_revenue as double) / paying_customers end as arpu,
-        case when customers_at_start > 0 then cast(churned_customers as double) / customers_at_start end
-            as customer_churn_rate,
+        case when customers_at_start + new_customers > 0
+            then cast(churned_customers as double) / (customers_at_start + new_customers)
+        end as subscriber_churn_rate,
+        case when starting_mrr > 0
+            then cast(churned_mrr + contraction_mrr as double) / cast(starting_mrr as double)
+        end as mrr_churn_rate,
+        case when starting_mrr > 0
+            then cast(churned_mrr + contraction_mrr - expansion_mrr - reactivation_mrr as double) / cast(starting_mrr as double)
+        end as net_mrr_churn_rate,
+        case when starting_mrr > 0
+            then cast(starting_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr as double)
+                / cast(starting_mrr as double)
+        end as net_mrr_retention,
         case when previous_gross_revenue > 0
             then cast(gross_revenue - previous_gross_revenue as double) / cast(previous_gross_revenue as double)
         end as revenue_growth_mom,
@@ -133,9 +163,22 @@ final as (
         cast(trialing_subscriptions as bigint) as trialing_subscriptions,
         cast(new_subscriptions as bigint) as new_subscriptions,
         cast(churned_subscriptions as bigint) as churned_subscriptions,
+        cast(starting_mrr as {{ money_type() }}) as starting_mrr,
+        cast(expansion_mrr as {{ money_type() }}) as expansion_mrr,
+        cast(contraction_mrr as {{ money_type() }}) as contraction_mrr,
+        cast(churned_mrr as {{ money_type() }}) as churned_mrr,
+        cast(reactivation_mrr as {{ money_type() }}) as reactivation_mrr,
+        cast(fx_mrr as {{ money_type() }}) as fx_mrr,
+        cast(churned_mrr + contraction_mrr as {{ money_type() }}) as churned_revenue,
         arpu,
-        customer_churn_rate,
-        case when customer_churn_rate > 0 then arpu / customer_churn_rate end as ltv,
+        subscriber_churn_rate,
+        -- the earlier name of subscriber_churn_rate's numerator over customers at start only; the dashboard's until it moves
+        case when customers_at_start > 0 then cast(churned_customers as double) / customers_at_start end
+            as customer_churn_rate,
+        mrr_churn_rate,
+        net_mrr_churn_rate,
+        net_mrr_retention,
+        case when subscriber_churn_rate > 0 then arpu / subscriber_churn_rate end as ltv,
         revenue_growth_mom,
         avg(revenue_growth_mom) over (order by month_start rows between 2 preceding and current row)
             as revenue_growth_3m_avg,

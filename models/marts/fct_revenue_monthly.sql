@@ -10,7 +10,7 @@
     per-row amounts are not whole minor units.
 
     Incremental by month (S8): a build rebuilds the months whose fct_revenue_items rows changed
-    (macros/revenue_item_changes.sql), the months of customers whose country or cohort changed since
+    (macros/build/revenue_item_changes.sql), the months of customers whose country or cohort changed since
     the last build (compared with the copy of dim_customers the post-hook keeps) and the months of
     products whose name changed.
 #}

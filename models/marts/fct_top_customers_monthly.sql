@@ -4,7 +4,7 @@
     minor units outside parity mode (as fct_revenue_monthly).
 
     Incremental by month (S8): a build rebuilds the months whose fct_revenue_items rows changed
-    (macros/revenue_item_changes.sql), the months listing a customer whose name, email or country
+    (macros/build/revenue_item_changes.sql), the months listing a customer whose name, email or country
     changed, and the months var('top_customers_per_month') cuts differently than it did.
 #}
 {{ config(

@@ -1,31 +1,100 @@
 {{ config(materialized='view') }}
 {#
-    Managed view (reference product: revenue_analytics_mrr): MRR now, per subscription with MRR > 0.
-    M1 reads current MRR from the subscription items as they are now (month-end MRR comes from the
-    invoice lines, fct_mrr_movements): each item of a subscription that has started, has not ended
-    and is not trialing at the as-of instant contributes
-    round_half_away(unit_amount x quantity x (100 - percent_off) / (100 x interval_months)), with the
-    subscription coupon's percent_off; the sum, never below 0, is converted to the base currency at
-    the as-of date (M2, D4).
+    Managed view (reference product: revenue_analytics_mrr): MRR now, per subscription.
+
+    By default it is M1 at the as-of instant: the as-of month's line contributions
+    (int_mrr_contributions_computed, the same rules as the month-end MRR of fct_mrr_movements:
+    coupons in force, metered prices, unpaid, tax, cancellation timing), summed per subscription,
+    never below 0, converted to the base currency at the as-of date (M2, D4); subscriptions with
+    MRR > 0. The view and the as-of month of the bridge agree to the cent.
+
+    With var reference_parity, the reference product's own definition (docs/sources/
+    mrr_definitions.md, MRR-PH-VIEW): per subscription, the recurring revenue items of the latest
+    month in the window [start of the month of as-of - 60 days, as-of], summed per month, or 0 when
+    the subscription ended after that month (its ended_at counts as a 0-amount row), base currency.
 #}
+{%- set parity = var('reference_parity', false) %}
+-- both definitions' inputs, so that either builds after them (and its unit tests find their columns)
+-- depends_on: {{ ref('fct_revenue_items') }}, {{ ref('stg_stripe__subscriptions') }}, {{ ref('int_mrr_contributions_computed') }}
 with
 
+clock as (
+    select distinct as_of_at from {{ ref('int_months_spanned') }}
+),
+
+{% if parity %}
 items as (
-    select * from {{ ref('stg_stripe__subscription_items') }}
-    where not is_deleted
-        and rejected_reason is null  -- D6
+    select * from {{ ref('fct_revenue_items') }}
 ),
 
 subscriptions as (
     select * from {{ ref('stg_stripe__subscriptions') }}
 ),
 
-clock as (
-    select distinct as_of_at from {{ ref('int_months_spanned') }}
+window_start as (
+    select {{ month_start(dbt.dateadd('day', -60, 'as_of_at')) }} as starts_at, as_of_at from clock
 ),
 
-discounts as (
-    select * from {{ ref('int_discounts_collected') }}
+monthly_amounts as (
+    select
+        items.source_label,
+        items.customer_id,
+        items.subscription_id,
+        {{ month_start('items.recognized_at') }} as observed_at,
+        0 as row_order,
+        sum(items.amount) as amount
+    from items
+    cross join window_start
+    where items.is_recurring
+        and items.recognized_at >= window_start.starts_at
+        and items.recognized_at <= window_start.as_of_at
+    group by 1, 2, 3, 4
+),
+
+-- an ended subscription counts as a 0-amount row at its end, so its MRR drops to 0
+endings as (
+    select
+        subscriptions.source_label,
+        subscriptions.customer_id,
+        subscriptions.subscription_id,
+        subscriptions.ended_at as observed_at,
+        1 as row_order,
+        0 as amount
+    from subscriptions
+    cross join window_start
+    where subscriptions.ended_at >= window_start.starts_at
+        and subscriptions.ended_at <= window_start.as_of_at
+),
+
+observations as (
+    select * from monthly_amounts
+    union all
+    select * from endings
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by source_label, customer_id, subscription_id
+            order by observed_at desc, row_order desc
+        ) as recency_rank
+    from observations
+),
+
+final as (
+    select
+        source_label,
+        customer_id,
+        subscription_id,
+        cast(amount as {{ money_type() }}) as mrr
+    from ranked
+    where recency_rank = 1
+)
+{% else %}
+contributions as (
+    select * from {{ ref('int_mrr_contributions_computed') }}
+    where is_as_of_month
 ),
 
 exchange_rates as (
@@ -36,64 +105,20 @@ currency_exponents as (
     select * from {{ ref('currency_exponents') }}
 ),
 
-subscription_coupons as (
-    select
-        source_label,
-        subscription_id,
-        percent_off,
-        row_number() over (
-            partition by source_label, subscription_id order by start_at desc nulls last, discount_id desc
-        ) as coupon_rank
-    from discounts
-    where subscription_id is not null
-        and percent_off is not null
-),
-
-live_items as (
-    select
-        subscriptions.source_label,
-        subscriptions.customer_id,
-        subscriptions.subscription_id,
-        coalesce(items.currency, subscriptions.currency) as currency,
-        items.currency_exponent,
-        items.unit_amount,
-        items.quantity,
-        coalesce(subscription_coupons.percent_off, 0) as percent_off,
-        case items.recurring_interval
-            when 'month' then items.recurring_interval_count
-            when 'year' then 12 * items.recurring_interval_count
-        end as interval_months,
-        cast(clock.as_of_at as date) as as_of_date
-    from items
-    inner join subscriptions
-        on items.source_label = subscriptions.source_label
-        and items.subscription_id = subscriptions.subscription_id
-    cross join clock
-    left join subscription_coupons
-        on subscriptions.source_label = subscription_coupons.source_label
-        and subscriptions.subscription_id = subscription_coupons.subscription_id
-        and subscription_coupons.coupon_rank = 1
-    where subscriptions.status not in ('incomplete', 'incomplete_expired')
-        and subscriptions.started_at <= clock.as_of_at
-        and (subscriptions.ended_at is null or subscriptions.ended_at > clock.as_of_at)
-        and (subscriptions.trial_end_at is null or subscriptions.trial_end_at <= clock.as_of_at)
-),
-
 subscription_mrr as (
     select
-        source_label,
-        customer_id,
-        subscription_id,
-        currency,
-        max(currency_exponent) as currency_exponent,
-        as_of_date,
+        contributions.source_label,
+        contributions.customer_id,
+        contributions.subscription_id,
+        contributions.currency,
+        max(contributions.currency_exponent) as currency_exponent,
+        cast(clock.as_of_at as date) as as_of_date,
         -- a credit never makes MRR negative
-        greatest(sum(cast({{ round_half_away(
-            'cast(unit_amount * quantity as double) * (100 - percent_off) / (100 * interval_months)') }} as bigint)), 0)
-            as mrr
-    from live_items
-    where interval_months > 0
-    group by source_label, customer_id, subscription_id, currency, as_of_date
+        greatest(sum(contributions.mrr), 0) as mrr
+    from contributions
+    cross join clock
+    group by contributions.source_label, contributions.customer_id, contributions.subscription_id,
+        contributions.currency, cast(clock.as_of_at as date)
 ),
 
 converted as (
@@ -123,5 +148,6 @@ final as (
         {{ minor_to_major('mrr_minor', 'base_exponent') }} as mrr
     from converted
 )
+{% endif %}
 
 select * from final

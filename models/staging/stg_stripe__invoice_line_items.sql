@@ -45,11 +45,13 @@ extracted as (
         'legacy_price_interval': 'price.recurring.interval',
         'legacy_price_interval_count': 'price.recurring.interval_count',
         'legacy_price_unit_amount': 'price.unit_amount',
+        'legacy_price_usage_type': 'price.recurring.usage_type',
         'legacy_plan': 'plan.id',
         'legacy_plan_product': ['plan.product.id', 'plan.product'],
         'legacy_plan_interval': 'plan.interval',
         'legacy_plan_interval_count': 'plan.interval_count',
         'legacy_plan_amount': 'plan.amount',
+        'legacy_plan_usage_type': 'plan.usage_type',
         'parent_type': 'parent.type',
         'sid_subscription': 'parent.subscription_item_details.subscription',
         'sid_subscription_item': 'parent.subscription_item_details.subscription_item',
@@ -119,6 +121,8 @@ final as (
         end as embedded_price_is_recurring,
         coalesce(shaped.legacy_price_interval, shaped.legacy_plan_interval) as embedded_price_interval,
         cast(coalesce(shaped.legacy_price_interval_count, shaped.legacy_plan_interval_count) as integer) as embedded_price_interval_count,
+        -- licensed | metered (M1: metered usage is not MRR unless mrr_include_metered)
+        coalesce(shaped.legacy_price_usage_type, shaped.legacy_plan_usage_type) as embedded_price_usage_type,
         coalesce(
             {{ json_integer('shaped.legacy_price_unit_amount') }},
             {{ json_integer('shaped.legacy_plan_amount') }},

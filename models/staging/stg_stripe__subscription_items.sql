@@ -29,6 +29,7 @@ extracted as (
         'unit_amount': ['price.unit_amount', 'plan.amount'],
         'interval': ['price.recurring.interval', 'plan.interval'],
         'interval_count': ['price.recurring.interval_count', 'plan.interval_count'],
+        'usage_type': ['price.recurring.usage_type', 'plan.usage_type'],
         'quantity': 'quantity',
         'current_period_start': 'current_period_start',
         'current_period_end': 'current_period_end',
@@ -50,6 +51,7 @@ final as (
         {{ json_integer('extracted.unit_amount') }} as unit_amount,
         extracted.interval as recurring_interval,
         cast(extracted.interval_count as integer) as recurring_interval_count,
+        extracted.usage_type,
         {{ json_integer('extracted.quantity') }} as quantity,
         -- current shape only (2025-03-31.basil moved the period from the subscription to its items)
         {{ from_unixtime('extracted.current_period_start') }} as current_period_start_at,

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion import cli
-from ingestion.dashboard import (
+import cli
+from dashboard import (
     DashboardError,
     build_figures,
     format_money,

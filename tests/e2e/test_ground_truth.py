@@ -4,8 +4,10 @@ The ground truth is computed by fake_stripe from its own simulation records in P
 warehouse numbers come from the raw JSON through the dbt models in SQL. They must agree to the
 minor unit: monthly revenue (gross, contra per category, net, cleared and recovered amounts, in each revenue basis and
 deferral mode), the deferred revenue balance at each month end, MRR per customer per month with
-its movement (class and bridge amounts: new, reactivation, expansion, contraction, churn) and the
-monthly MRR bridge, again after the account moves on and an incremental run picks it up.
+its movement (class and bridge amounts: new, reactivation, expansion, contraction, churn, FX) and the
+monthly MRR bridge and rates (M3), again after the account moves on and an incremental run picks it up;
+on the small account also MRR under each other setting of M1 (forever-only coupons, churn at
+cancellation, metered usage included).
 
 Three runs: the `small` and the `demo` account, and a `small` account listed in the legacy API shape
 (`2024-09-30.acacia`, D1) then caught up in the current one, so staging reads both shapes side by side
@@ -24,13 +26,13 @@ from typing import Any
 import duckdb
 import pytest
 
+from dashboard.page import write_dashboard
 from fake_stripe import clock
 from fake_stripe.account import Account, build_account
 from fake_stripe.ground_truth import movement_amounts
 from fake_stripe.render import CURRENT_VERSION, LEGACY_VERSION
 from fake_stripe.server import FakeStripeServer
-from ingestion.dashboard import write_dashboard
-from ingestion.stripe_client import STRIPE_API_VERSION
+from ingestion.stripe.client import STRIPE_API_VERSION
 from tests.conftest import FIXED_NOW
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,72 +144,114 @@ def complete_months(account: Account) -> set[str]:
 
 
 def warehouse_mrr(warehouse: Path) -> dict[tuple[str, str], tuple[Any, ...]]:
-    """(customer, month) -> (movement, starting, new, reactivation, expansion, contraction, churn, ending)."""
+    """(customer, month) -> (movement, starting, new, reactivation, expansion, contraction, churn, fx, ending)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute("""
             select customer_id, strftime(month_start, '%Y-%m'), movement, starting_mrr_minor, new_mrr_minor,
-                reactivation_mrr_minor, expansion_mrr_minor, contraction_mrr_minor, churned_mrr_minor, ending_mrr_minor
+                reactivation_mrr_minor, expansion_mrr_minor, contraction_mrr_minor, churned_mrr_minor, fx_mrr_minor,
+                ending_mrr_minor
             from revenue_analytics.fct_mrr_movements
         """).fetchall()
     return {(c, m): (mv, *(None if x is None else int(x) for x in amounts)) for c, m, mv, *amounts in rows}
 
 
-def expected_mrr(truth: dict) -> dict[tuple[str, str], tuple[Any, ...]]:
+def expected_mrr(rows: list[dict]) -> dict[tuple[str, str], tuple[Any, ...]]:
     out = {}
-    for r in truth["mrr"]:
+    for r in rows:
         movement = "unchanged" if r["movement"] == "flat" else r["movement"]
-        bridge = movement_amounts(r["previous_mrr"], r["mrr"], r["movement"])
-        out[r["customer_id"], r["month"]] = (movement, r["previous_mrr"], *(bridge[k] for k in BRIDGE), r["mrr"])
+        bridge = movement_amounts(r["previous_mrr"], r["mrr"], r["movement"], r["fx"])
+        out[r["customer_id"], r["month"]] = (
+            movement,
+            r["previous_mrr"],
+            *(bridge[k] for k in BRIDGE),
+            r["fx"],
+            r["mrr"],
+        )
     return out
 
 
 def warehouse_mrr_monthly(warehouse: Path) -> dict[str, tuple[int, ...]]:
-    """month -> (starting, new, reactivation, expansion, contraction, churn, ending) in minor units, then the
+    """month -> (starting, new, reactivation, expansion, contraction, churn, fx, ending) in minor units, then the
     customer counts (active, new, reactivated, expanded, contracted, churned); base currency USD (2 decimals)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute("""
             select strftime(month_start, '%Y-%m'), starting_mrr, new_mrr, reactivation_mrr, expansion_mrr,
-                contraction_mrr, churned_mrr, ending_mrr, ending_mrr_minor, active_customers, new_customers,
+                contraction_mrr, churned_mrr, fx_mrr, ending_mrr, ending_mrr_minor, active_customers, new_customers,
                 reactivated_customers, expanded_customers, contracted_customers, churned_customers
             from revenue_analytics.fct_mrr_monthly
         """).fetchall()
     out = {}
     for month, *values in rows:
-        minor = [int(a * 100) for a in values[:7]]
-        assert minor[-1] == values[7], (month, minor[-1], values[7])
-        out[month] = (*minor, *(int(c) for c in values[8:]))
+        minor = [int(a * 100) for a in values[:8]]
+        assert minor[-1] == values[8], (month, minor[-1], values[8])
+        out[month] = (*minor, *(int(c) for c in values[9:]))
     return out
 
 
-def expected_mrr_monthly(truth: dict, months: set[str]) -> dict[str, tuple[int, ...]]:
-    sums: dict[str, list[int]] = {m: [0] * 13 for m in months}
-    for (_, month), (movement, start, *bridge, end) in expected_mrr(truth).items():
+def expected_mrr_monthly(rows: list[dict], months: set[str]) -> dict[str, tuple[int, ...]]:
+    sums: dict[str, list[int]] = {m: [0] * 14 for m in months}
+    for (_, month), (movement, start, *bridge, fx, end) in expected_mrr(rows).items():
         row = sums[month]
-        for i, v in enumerate((start, *bridge, end)):
+        for i, v in enumerate((start, *bridge, fx, end)):
             row[i] += v
-        row[7] += end > 0
+        row[8] += end > 0
         if movement in BRIDGE:
-            row[8 + BRIDGE.index(movement)] += 1
+            row[9 + BRIDGE.index(movement)] += 1
     return {m: tuple(v) for m, v in sums.items()}
 
 
-def assert_mrr_matches(warehouse: Path, account: Account, truth: dict) -> None:
+RATES = ("subscriber_churn_rate", "mrr_churn_rate", "net_mrr_churn_rate", "net_mrr_retention")
+
+
+def assert_mrr_rates_match(warehouse: Path, months: set[str], metrics: dict[str, dict[str, Any]]) -> None:
+    """M3: fct_revenue_metrics' rates and churned revenue against the ground truth's, month by month."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(f"""
+            select strftime(month_start, '%Y-%m'), {", ".join(RATES)}, churned_revenue
+            from revenue_analytics.fct_revenue_metrics
+        """).fetchall()
+    got = {m: (*rates, int(churned * 100)) for m, *rates, churned in rows if m in months}
+    want = {m: (*(metrics[m][r] for r in RATES), metrics[m]["churned_revenue"]) for m in months}
+    assert got.keys() == want.keys()
+    for month in sorted(want):
+        for name, g, w in zip((*RATES, "churned_revenue"), got[month], want[month], strict=True):
+            assert (g is None) == (w is None) and (w is None or g == pytest.approx(w, rel=1e-9)), (month, name, g, w)
+
+
+def assert_mrr_matches(
+    warehouse: Path, account: Account, rows: list[dict], cases: bool = True, label: str = ""
+) -> None:
     """Per customer and complete month: movement class and every bridge amount; then the monthly bridge."""
     months = complete_months(account)
     got = {k: v for k, v in warehouse_mrr(warehouse).items() if k[1] in months}
-    want = expected_mrr(truth)
+    want = expected_mrr(rows)
     assert want, "the account has MRR"
-    assert {v[0] for v in want.values()} >= {"new", "expansion", "contraction", "churn", "reactivation"}
+    if cases:
+        assert {v[0] for v in want.values()} >= {"new", "expansion", "contraction", "churn", "reactivation"}
+        assert any(v[-2] for v in want.values()), "the account has FX-only moves"
     diffs = {k: (got.get(k), want.get(k)) for k in set(got) | set(want) if got.get(k) != want.get(k)}
     by_month: dict[str, int] = defaultdict(int)
     for _, month in diffs:
         by_month[month] += 1
     assert not diffs, (
-        f"{len(diffs)} customer-months differ (by month {dict(by_month)}), (warehouse, truth) as (movement, "
-        f"starting, {', '.join(BRIDGE)}, ending): {sorted(diffs.items(), key=lambda kv: kv[0][1])[:8]}"
+        f"{label}{len(diffs)} customer-months differ (by month {dict(by_month)}), (warehouse, truth) as (movement, "
+        f"starting, {', '.join(BRIDGE)}, fx, ending): {sorted(diffs.items(), key=lambda kv: kv[0][1])[:8]}"
     )
     got_monthly = {m: v for m, v in warehouse_mrr_monthly(warehouse).items() if m in months}
-    assert got_monthly == expected_mrr_monthly(truth, months)
+    assert got_monthly == expected_mrr_monthly(rows, months)
+
+
+def switch_mrr(warehouse: Path, variables: str) -> None:
+    """Rebuild MRR with other M1 settings (an incremental run: the changed mrr_settings recompute every month)."""
+    dbt(warehouse, "run", "--select", "int_mrr_contributions_computed+", "--vars", variables)
+
+
+# the ground truth's MRR variants and the dbt vars that select them (M1)
+MRR_VARIANTS = {
+    "forever_only": "{mrr_discounts: forever_only}",
+    "cancellation": "{mrr_churn_at: cancellation}",
+    "metered": "{mrr_include_metered: true}",
+}
 
 
 def assert_matches_ground_truth(
@@ -223,7 +267,8 @@ def assert_matches_ground_truth(
     deferred = warehouse_deferred(warehouse)
     balances = {m: v["balance"] for m, v in truth["deferred"][combo].items()}
     assert {m: deferred.get(m, 0) for m in balances} == balances, combo
-    assert_mrr_matches(warehouse, account, truth)
+    assert_mrr_matches(warehouse, account, truth["mrr"])
+    assert_mrr_rates_match(warehouse, complete_months(account), truth["mrr_metrics"])
 
 
 def fully_refunded_recognise_nothing_after(warehouse: Path) -> int:
@@ -303,6 +348,11 @@ def test_end_to_end_equals_ground_truth(tmp_path, size, seed):
     for basis, deferral in combos:
         switch(warehouse, basis, deferral)
         assert_matches_ground_truth(warehouse, account, basis, deferral)
+    if size == "small":
+        truth = account.ground_truth().to_json()
+        for name, variables in MRR_VARIANTS.items():
+            switch_mrr(warehouse, variables)
+            assert_mrr_matches(warehouse, account, truth["mrr_variants"][name], cases=False, label=f"{name}: ")
 
 
 def test_legacy_shape_end_to_end(tmp_path, monkeypatch):

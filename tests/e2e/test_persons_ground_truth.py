@@ -50,8 +50,7 @@ def dbt(warehouse: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from ingestion.pipeline import run
-    from ingestion.product_analytics import load_product_analytics
+    from ingestion.pipeline import load_product_analytics, run
 
     work = tmp_path_factory.mktemp("e2e_persons")
     warehouse = work / "warehouse.duckdb"

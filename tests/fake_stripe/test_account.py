@@ -162,6 +162,7 @@ def test_the_business_has_every_case_the_models_must_handle():
 
 
 def test_mrr_movements_bridge_every_customer_month(small_account):
+    """M2: start + new + reactivation + expansion − contraction − churn + fx = end (more in test_mrr_ground_truth)."""
     rows = small_account.ground_truth().mrr()
     assert rows
     by_customer = defaultdict(list)
@@ -171,16 +172,9 @@ def test_mrr_movements_bridge_every_customer_month(small_account):
         previous = 0
         for row in customer_rows:
             assert row["previous_mrr"] == previous
-            moves = movement_amounts(row["previous_mrr"], row["mrr"], row["movement"])
-            end = (
-                previous
-                + moves["new"]
-                + moves["reactivation"]
-                + moves["expansion"]
-                - moves["contraction"]
-                - moves["churn"]
-            )
-            assert end == row["mrr"]
+            moves = movement_amounts(row["previous_mrr"], row["mrr"], row["movement"], row["fx"])
+            ins = moves["new"] + moves["reactivation"] + moves["expansion"]
+            assert previous + ins - moves["contraction"] - moves["churn"] + row["fx"] == row["mrr"]
             previous = row["mrr"]
 
 

@@ -85,13 +85,6 @@ def test_conversion_uses_each_currencys_exponent():
     assert rr.convert(1000, "XYZ", "USD", rates) is None
 
 
-def test_mrr_rate():
-    assert rr.mrr_rate(120000, 1, 0, 12) == 10000
-    assert rr.mrr_rate(2500, 3, 20, 1) == 6000
-    assert rr.mrr_rate(100000, 1, 0, 12) == 8333
-    assert rr.mrr_rate(29000, 1, 0, 3) == 9667
-
-
 # ------------------------------------------------------------------ R10/R11 on Stripe's worked examples
 # docs/sources/stripe_revenue_recognition.md; amounts in cents, dates in 2026 (not a leap year), events at
 # 00:00 UTC. `book` plays one line against its events and reports per month: gross, contra per category,

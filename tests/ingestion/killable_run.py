@@ -37,7 +37,7 @@ def build(mock: MockStripe, phase: int) -> None:
 
 def main(phase: int, mode: str, workdir: Path) -> None:
     from ingestion import pipeline
-    from ingestion.source import stripe_source
+    from ingestion.stripe import stripe_source
 
     served = workdir / "served"
     with requests_mock.Mocker(case_sensitive=True) as http:

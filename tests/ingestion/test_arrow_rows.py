@@ -7,7 +7,7 @@ import datetime as dt
 import orjson
 import pyarrow as pa
 
-from ingestion.arrow_rows import DLT_COLUMN_HINTS, RAW_COLUMNS, RAW_SCHEMA, RowBatch, objects_to_table, table_rows
+from ingestion.stripe.rows import DLT_COLUMN_HINTS, RAW_COLUMNS, RAW_SCHEMA, RowBatch, objects_to_table, table_rows
 from tests.ingestion.stripe_mock import CURRENT, LEGACY, fixture
 
 D2 = [
@@ -79,13 +79,14 @@ def test_empty_batch() -> None:
 
 
 def test_a_page_read_column_wise_gives_the_rows_of_one_object_at_a_time() -> None:
-    """I12: `_raw_page_rows` (RawPage) and the per-object path build the same rows, with the created
-    floor applied, objects without a string id skipped, and a parent without embedded lines."""
-    from ingestion.raw_json import RawPage, decode_list
-    from ingestion.resources import select_resources
-    from ingestion.source import ResourceExtractor, RunStats, SourceContext
-    from ingestion.stripe_client import ListPage, StripeClient
-    from ingestion.warehouse import EmptyWarehouse
+    """I12: a page read column-wise (RawPage) and the per-object path build the same rows, with the
+    created floor applied, objects without a string id skipped, and a parent without embedded lines."""
+    from ingestion.stripe.client import ListPage, StripeClient
+    from ingestion.stripe.context import RunStats, SourceContext
+    from ingestion.stripe.pages import PageReader
+    from ingestion.stripe.raw_json import RawPage, decode_list
+    from ingestion.stripe.settings import select_resources
+    from ingestion.stripe.stored import EmptyWarehouse
 
     def line(i: int) -> dict:
         return {"id": f"il_{i}", "object": "line_item", "amount": i, "created": 7}
@@ -100,11 +101,11 @@ def test_a_page_read_column_wise_gives_the_rows_of_one_object_at_a_time() -> Non
     client = StripeClient("sk_test_x", api_base="http://stripe.invalid")
     ctx = SourceContext(client, EmptyWarehouse(), "p_", "acct_1", 0, 0, 1, 100, 10, RunStats())
     (spec,) = [s for s in select_resources(None) if s.name == "invoice"]
-    extractor = ResourceExtractor(ctx, spec, {})
+    reader = PageReader(ctx, spec)
     page, _ = decode_list(body, ("lines",))
     assert isinstance(page, RawPage)
-    fast = extractor._page_rows(ListPage(page, False, 1000), 100)
-    slow = extractor._page_rows(ListPage(list(page), False, 1000), 100)
+    fast = reader.rows(ListPage(page, False, 1000), 100)
+    slow = reader.rows(ListPage(list(page), False, 1000), 100)
     tables = {name: batch.to_table() for name, batch in fast.tables.items()}
     for name in ("p_invoice", "p_invoice_line_item"):
         assert tables[name].drop(["synced_at"]).equals(slow.tables[name].to_table().drop(["synced_at"])), name

@@ -25,7 +25,7 @@ def dlt_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_dlt_composes_run_beside_the_builtin_pipeline_commands(tmp_path: Path, stripe: MockStripe) -> None:
     from dlt._workspace.cli._dlt import _create_parser
 
-    from ingestion.dlt_plugin import StripeRunCommand
+    from cli.dlt_plugin import StripeRunCommand
 
     parser, _, commands = _create_parser("dlt")
     args = parser.parse_args(
@@ -50,7 +50,7 @@ def test_dlt_composes_run_beside_the_builtin_pipeline_commands(tmp_path: Path, s
 
 
 def test_stripe_revenue_run(tmp_path: Path, stripe: MockStripe, capsys: pytest.CaptureFixture[str]) -> None:
-    from ingestion.cli import build_parser
+    from cli import build_parser
 
     small_account(stripe, NOW)
     args = build_parser().parse_args(
@@ -121,7 +121,7 @@ def test_a_bad_persons_file_is_named_and_the_stripe_load_stays(
     content: bytes,
     expected: str,
 ) -> None:
-    from ingestion.cli import build_parser
+    from cli import build_parser
 
     persons = tmp_path / "persons.csv"
     persons.write_bytes(content)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingestion.events import EventFolder, fold_events, is_stub, should_apply
+from ingestion.stripe.events import EventFolder, fold_events, is_stub, should_apply
 from tests.ingestion.stripe_mock import LEGACY_API_VERSION, fixture, make_event
 
 DELETES = {"customer.deleted"}

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import requests_mock
 
-from ingestion.pipeline import IngestionError, format_summary
-from ingestion.stripe_client import STRIPE_API_VERSION
+from ingestion.pipeline import IngestionError
+from ingestion.stripe.client import STRIPE_API_VERSION
+from ingestion.summary import format_summary
 from tests.ingestion.conftest import NOW, qs, query, requests_to, rows, run_pipeline
 from tests.ingestion.stripe_mock import LEGACY_API_VERSION, MockStripe, make_event, small_account
 

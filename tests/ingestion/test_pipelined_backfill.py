@@ -9,7 +9,7 @@ import pytest
 import requests_mock
 
 import ingestion.pipeline as pipeline_module
-import ingestion.source as source_module
+from ingestion.stripe import Backfill
 from tests.ingestion import killable_run
 from tests.ingestion.conftest import query
 from tests.ingestion.stripe_mock import MockStripe
@@ -45,13 +45,13 @@ def totals(tmp_path: Path) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture
 def small_packages(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = source_module.Backfill.__init__
+    original = Backfill.__init__
 
-    def init(self: source_module.Backfill, *args: object, **kwargs: object) -> None:
+    def init(self: Backfill, *args: object, **kwargs: object) -> None:
         # packages of 100..149 rows: at least 5 for the 600 customers, however the pages fall
         original(self, workers=2, max_items=4, package_rows=100)
 
-    monkeypatch.setattr(source_module.Backfill, "__init__", init)
+    monkeypatch.setattr(Backfill, "__init__", init)
 
 
 @pytest.mark.usefixtures("small_packages")

@@ -9,12 +9,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ingestion.pipeline import load_product_analytics
 from ingestion.product_analytics import (
     GROUPS,
     PERSONS,
     InputFileError,
     file_format,
-    load_product_analytics,
     normalize_table,
     read_table,
 )

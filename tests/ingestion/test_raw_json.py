@@ -8,9 +8,9 @@ import orjson
 import pyarrow as pa
 import pytest
 
-from ingestion.arrow_rows import dump, string_array
-from ingestion.raw_json import DecodeError, RawObject, RawPage, decode_list
-from ingestion.resources import SubList
+from ingestion.stripe.raw_json import DecodeError, RawObject, RawPage, decode_list
+from ingestion.stripe.rows import dump, string_array
+from ingestion.stripe.settings import SubList
 
 INVOICE = {
     "id": "in_1",

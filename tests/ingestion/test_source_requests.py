@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import requests_mock
 
-from ingestion.resources import RESOURCES, RESOURCES_BY_NAME, select_resources
-from ingestion.stripe_client import STRIPE_API_VERSION
+from ingestion.stripe.client import STRIPE_API_VERSION
+from ingestion.stripe.settings import RESOURCES, RESOURCES_BY_NAME, select_resources
 from tests.ingestion.conftest import NOW, qs, requests_to, rows, run_pipeline
 from tests.ingestion.stripe_mock import MockStripe, make_event, small_account
 

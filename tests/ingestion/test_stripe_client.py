@@ -12,16 +12,12 @@ import pytest
 import requests
 import requests_mock
 
-from ingestion.stripe_client import (
-    STRIPE_API_VERSION,
-    RateLimiter,
-    RetryPolicy,
+from ingestion.stripe.client import STRIPE_API_VERSION, RateLimiter, RetryPolicy, StripeClient, default_rate_limit
+from ingestion.stripe.errors import (
     StripeAuthError,
-    StripeClient,
     StripePermissionError,
     StripeRequestError,
     StripeRetryError,
-    default_rate_limit,
     permission_advice,
 )
 from tests.ingestion.stripe_mock import list_object

@@ -13,9 +13,9 @@ import pytest
 import requests
 
 from fake_stripe.webhooks import signature_header
-from ingestion import spool as spool_mod
-from ingestion.resources import RESOURCES_BY_NAME
-from ingestion.spool import WebhookSpool, write_event
+from ingestion.stripe import spool as spool_mod
+from ingestion.stripe.settings import RESOURCES_BY_NAME
+from ingestion.stripe.spool import WebhookSpool, write_event
 from ingestion.webhooks import WebhookServer
 
 SECRET = "whsec_" + "ab" * 16
@@ -148,7 +148,7 @@ def test_the_receiver_answers_500_when_the_spool_is_not_writable(
 
 
 def test_serve_fails_fast_without_a_secret(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from ingestion.cli import main
+    from cli import main
 
     monkeypatch.delenv("SOURCES__STRIPE__WEBHOOK_SECRET", raising=False)
     assert main(["webhooks", "serve", "--port", "0"]) == 2
@@ -200,7 +200,7 @@ def test_webhooks_spool_applied_by_the_next_run(
 
     from fake_stripe import server as fake_server
     from fake_stripe.account import build_account
-    from ingestion import stripe_client
+    from ingestion.stripe import client as stripe_client
     from ingestion.webhooks import create_endpoint
     from tests.ingestion.conftest import query, rows, run_pipeline
     from tests.ingestion.test_fake_e2e import API_KEY, FIXED_NOW, listed

@@ -270,7 +270,7 @@ def eu_account() -> RawAccount:
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from ingestion.product_analytics import load_product_analytics
+    from ingestion.pipeline import load_product_analytics
 
     work = tmp_path_factory.mktemp("persons")
     warehouse = work / "warehouse.duckdb"

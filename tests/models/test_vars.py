@@ -1,5 +1,5 @@
 """dbt vars are checked before they reach SQL: a bad value stops the build, before any node runs, with
-a message naming the var and what it expects (macros/vars.sql)."""
+a message naming the var and what it expects (macros/revenue/vars.sql)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ from conftest import SOURCES_VARS, run_dbt
         ({"group_type": "co'mpany"}, "a label of letters"),
         ({"deferral": "weekly"}, '"monthly" or "daily"'),
         ({"top_customers_per_month": 0}, "a whole number of at least 1"),
+        ({"mrr_discounts": "forever"}, '"while_active" or "forever_only"'),
+        ({"mrr_churn_at": "request"}, '"period_end" or "cancellation"'),
+        ({"mrr_include_metered": "yes"}, "true or false"),
         ({"as_of": "last tuesday"}, "an ISO date or UTC timestamp"),
     ],
 )

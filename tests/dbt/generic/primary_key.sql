@@ -4,7 +4,7 @@
 
     checked_since (optional, a timestamp column, `built_at` on the big incremental tables): test only
     the keys of rows written after every data test last passed, and every row holding one of them
-    (macros/checked_since.sql, DECISIONS.md S11); all rows when that instant is unknown.
+    (macros/build/checked_since.sql, DECISIONS.md S11); all rows when that instant is unknown.
 #}
 {% test primary_key(model, columns, checked_since=none) %}
 {%- set passed_through = data_tests_passed_through() if checked_since is not none else none %}

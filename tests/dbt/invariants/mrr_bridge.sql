@@ -1,4 +1,4 @@
--- M2, every customer, every month: start + new + expansion + reactivation - contraction - churn = end,
+-- M2, every customer, every month: start + new + expansion + reactivation - contraction - churn + fx = end,
 -- start = the previous month's end, and every customer with MRR at a month end has a row for that
 -- month and for the next one (its churn, when it goes to 0). Rows without an exchange rate
 -- (movement 'unconverted') are reported by the rate test, not here.
@@ -13,7 +13,7 @@ bridge as (
     from movements
     where movement <> 'unconverted'
         and starting_mrr_minor + new_mrr_minor + expansion_mrr_minor + reactivation_mrr_minor
-            - contraction_mrr_minor - churned_mrr_minor <> ending_mrr_minor
+            - contraction_mrr_minor - churned_mrr_minor + fx_mrr_minor <> ending_mrr_minor
 ),
 
 continuity as (

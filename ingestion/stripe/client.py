@@ -1,4 +1,4 @@
-"""HTTP access to the Stripe API: auth, pinned version, Connect header, rate limit, retries, errors.
+"""HTTP to the Stripe API: auth, pinned version, Connect header, Stripe's clock, rate limit, retries.
 
 One `StripeClient` is shared by every thread of a run: it owns one token-bucket `RateLimiter` (so
 all threads together stay under the account's limit) and one `requests.Session` per thread.
@@ -9,8 +9,11 @@ present, overrides the status-based decision, and a `Retry-After` holds every th
 (the shared limiter) for at least that long. A host that does not resolve fails at once: that is no
 network or a wrong `api_base`, not a passing fault. Retrying stops after `RetryPolicy.max_attempts`
 attempts or `RetryPolicy.max_elapsed` seconds, whichever comes first, with a message that says so.
+The loop is written here rather than delegated to urllib3's `Retry` (it retries inside urllib3,
+past the shared limiter, and before the body is read) or tenacity (DECISIONS.md A1).
 
-The API key is only ever put in the `Authorization` header: it never appears in messages or logs.
+Answers Stripe refuses become the exceptions of `errors.py`. The API key is only ever put in the
+`Authorization` header: it never appears in messages or logs.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from __future__ import annotations
 import email.utils
 import os
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,7 +31,15 @@ import orjson
 import requests
 import urllib3
 
-from ingestion.raw_json import DecodeError, RawObject, RawPage, decode_list
+from ingestion.stripe.errors import (
+    StripeAuthError,
+    StripeRequestError,
+    StripeRetryError,
+    error_from_response,
+    error_suffix,
+    request_id,
+)
+from ingestion.stripe.raw_json import DecodeError, RawObject, RawPage, decode_list
 
 # D1: the version the pinned SDK (stripe==16.1.0) declares; sent on every request.
 STRIPE_API_VERSION = "2026-10-28.endive"
@@ -37,122 +47,6 @@ DEFAULT_API_BASE = "https://api.stripe.com"
 USER_AGENT = "stripe-revenue/0.1 (+dlt)"
 
 Params = Mapping[str, Any]
-
-
-class StripeError(Exception):
-    """Base class of every error this client raises; `str()` is a message meant for the user."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        param: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.param = param
-        self.request_id = request_id
-
-
-class StripeAuthError(StripeError):
-    """401: the API key is invalid, expired or revoked."""
-
-
-class StripePermissionError(StripeError):
-    """403: a restricted key lacks a Read permission (`permission` names it) or account access."""
-
-    def __init__(self, message: str, *, permission: str | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.permission = permission
-
-
-class StripeRequestError(StripeError):
-    """Any other non-retryable answer (400 invalid params, 404, ...)."""
-
-
-class StripeRetryError(StripeError):
-    """Retrying a retryable failure did not succeed within the policy's bounds."""
-
-
-# --- 403: which dashboard permission to add -------------------------------------------------------
-
-# Restricted-key permission tokens (as Stripe names them in 403 messages) → (dashboard row, group).
-# docs/REFERENCE.md §1 lists the groups: Core, Billing, Connect.
-_PERMISSIONS: dict[str, tuple[str, str]] = {
-    "balance_transaction_source": ("Balance transaction sources", "Core"),
-    "balance_transaction": ("Balance transaction sources", "Core"),
-    "balance": ("Balance", "Core"),
-    "charge": ("Charges", "Core"),
-    "refund": ("Refunds", "Core"),
-    "customer": ("Customers", "Core"),
-    "dispute": ("Disputes", "Core"),
-    "event": ("Events", "Core"),
-    "payout": ("Payouts", "Core"),
-    "product": ("Products", "Core"),
-    "credit_note": ("Credit notes", "Billing"),
-    "invoice": ("Invoices", "Billing"),
-    "invoice_line_item": ("Invoices", "Billing"),
-    "price": ("Prices", "Billing"),
-    "plan": ("Prices", "Billing"),
-    "subscription": ("Subscriptions", "Billing"),
-    "subscription_item": ("Subscriptions", "Billing"),
-    "account": ("All Connect resources", "Connect"),
-    "connected_account": ("All Connect resources", "Connect"),
-}
-
-# Endpoint (first path segment after /v1/) → permission token, used when Stripe's 403 message
-# does not name the permission.
-_PATH_PERMISSION: dict[str, str] = {
-    "charges": "charge",
-    "refunds": "refund",
-    "customers": "customer",
-    "disputes": "dispute",
-    "events": "event",
-    "payouts": "payout",
-    "products": "product",
-    "balance_transactions": "balance_transaction_source",
-    "credit_notes": "credit_note",
-    "invoices": "invoice",
-    "prices": "price",
-    "plans": "plan",
-    "subscriptions": "subscription",
-    "subscription_items": "subscription_item",
-    "accounts": "account",
-}
-
-_RAK_RE = re.compile(r"\brak_([a-z0-9_]+?)_(read|write)\b")
-DASHBOARD_KEYS_PATH = "Stripe Dashboard → Developers → API keys → ⋯ next to the restricted key → Edit key"
-
-
-def permission_for(token: str) -> tuple[str, str | None]:
-    """`'charge'` → `('Charges', 'Core')`; unknown tokens get a readable name and no group."""
-    if token in _PERMISSIONS:
-        return _PERMISSIONS[token]
-    return token.replace("_", " ").capitalize() + "s", None
-
-
-def permission_advice(stripe_message: str, path: str) -> tuple[str, str]:
-    """The permission a 403 asks for and a sentence telling the user where to add it.
-
-    Returns `(permission label, advice)`, e.g. `("Charges: Read (Core)", "Add ...")`.
-    """
-    match = _RAK_RE.search(stripe_message or "")
-    if match:
-        token = match.group(1)
-    else:
-        segment = path.strip("/").split("/")[1] if path.strip("/").startswith("v1/") else path
-        token = _PATH_PERMISSION.get(segment.split("/")[0], segment.split("/")[0].rstrip("s"))
-    name, group = permission_for(token)
-    label = f"{name}: Read" + (f" ({group})" if group else "")
-    advice = (
-        f"The restricted API key is missing the '{label}' permission. Add it in the "
-        f"{DASHBOARD_KEYS_PATH}, set '{name}' to Read, save, and run again."
-    )
-    return label, advice
 
 
 # --- rate limit ----------------------------------------------------------------------------------
@@ -437,7 +331,7 @@ class StripeClient:
                         f"(last error: {exc.reason}); giving up. Nothing was lost: the cursors only "
                         "advance with loaded data, so run again later.",
                         status=exc.response.status_code if exc.response is not None else None,
-                        request_id=_request_id(exc.response),
+                        request_id=request_id(exc.response),
                     ) from None
                 self.stats.add(retries=1)
                 self._sleep(delay)
@@ -451,6 +345,22 @@ class StripeClient:
     def _attempt(
         self, url: str, path: str, params: Params | None, raw_list: bool = False, embedded: tuple[str, ...] = ()
     ) -> tuple[dict[str, Any], float | None]:
+        """One request: the decoded body and the server's `Date`, or `_Retryable`, or a `StripeError`."""
+        response, content = self._send(url, params)
+        server_date = self._observe_date(response)
+        status = response.status_code
+        if status == 200:
+            return _decode(content, response, raw_list, embedded), server_date
+        if status == 429:
+            self.stats.add(rate_limited=1)
+        should_retry = response.headers.get("Stripe-Should-Retry", "").strip().lower()
+        if should_retry == "true" or (should_retry != "false" and (status in (409, 429) or status >= 500)):
+            raise _Retryable(f"HTTP {status}{error_suffix(response)}", response)
+        raise error_from_response(response, path, self.account_id)
+
+    def _send(self, url: str, params: Params | None) -> tuple[requests.Response, bytes]:
+        """GET on this thread's session, the body read whole; transport failures are `_Retryable`,
+        except those retrying cannot fix (a host that does not resolve, an API base that is no URL)."""
         try:
             session = self._session()
             request = requests.PreparedRequest()
@@ -467,8 +377,7 @@ class StripeClient:
                 proxies=session.proxies,
                 cert=session.cert,
             )
-            status = response.status_code
-            content = _read_body(response) if status == 200 else response.content
+            return response, _read_body(response) if response.status_code == 200 else response.content
         except requests.exceptions.ConnectionError as exc:
             if _is_name_resolution_failure(exc):  # no network or a wrong api_base: retrying will not help
                 host = urllib3.util.parse_url(url).host
@@ -488,62 +397,6 @@ class StripeClient:
             urllib3.exceptions.HTTPError,  # reading the body: IncompleteRead, read timeout, bad gzip
         ) as exc:
             raise _Retryable(f"{type(exc).__name__}: {exc}") from None
-        server_date = self._observe_date(response)
-        should_retry = response.headers.get("Stripe-Should-Retry", "").strip().lower()
-        if status == 200:
-            if raw_list:
-                try:
-                    page = decode_list(content, embedded)
-                except DecodeError:
-                    raise _Retryable(f"truncated or invalid JSON body ({len(content)} bytes)", response) from None
-                if page is not None:
-                    return {"data": page[0], "has_more": page[1]}, server_date
-                # valid JSON but not a list page: decoded below, where its shape is judged
-            try:
-                body = orjson.loads(content)
-            except orjson.JSONDecodeError:
-                raise _Retryable(f"truncated or invalid JSON body ({len(content)} bytes)", response) from None
-            if not isinstance(body, dict):
-                raise _Retryable("response body is not a JSON object", response)
-            return body, server_date
-        if status == 429:
-            self.stats.add(rate_limited=1)
-        if should_retry == "true" or (should_retry != "false" and (status in (409, 429) or status >= 500)):
-            raise _Retryable(f"HTTP {status}{_error_suffix(response)}", response)
-        raise self._error(response, path)
-
-    def _error(self, response: requests.Response, path: str) -> StripeError:
-        status = response.status_code
-        err = _error_body(response)
-        message = str(err.get("message") or "").strip()
-        kwargs: dict[str, Any] = {
-            "status": status,
-            "code": err.get("code"),
-            "param": err.get("param"),
-            "request_id": _request_id(response),
-        }
-        rid = f" (Request-Id {kwargs['request_id']})" if kwargs["request_id"] else ""
-        if status == 401:
-            return StripeAuthError(
-                "Stripe rejected the API key (401): the key is invalid, expired or revoked. Set a valid "
-                "secret key (sk_...) or restricted key (rk_...) in SOURCES__STRIPE__API_KEY; keys are in the "
-                f"Stripe Dashboard → Developers → API keys.{rid}",
-                **kwargs,
-            )
-        if status == 403:
-            label, advice = permission_advice(message, path)
-            detail = f" Stripe said: {message}" if message else ""
-            if self.account_id and "account" in message.lower() and "rak_" not in message:
-                advice = (
-                    f"The key has no access to the connected account {self.account_id} "
-                    "(SOURCES__STRIPE__ACCOUNT_ID). Use the platform's key, or add 'All Connect resources: "
-                    f"Read' (Connect) in the {DASHBOARD_KEYS_PATH}."
-                )
-            return StripePermissionError(
-                f"Stripe refused GET {path} (403). {advice}{detail}{rid}", permission=label, **kwargs
-            )
-        text = message or response.reason or "no message"
-        return StripeRequestError(f"Stripe GET {path} failed with HTTP {status}: {text}{rid}", **kwargs)
 
     # -- lists -----------------------------------------------------------------------------------
 
@@ -613,21 +466,21 @@ def _read_body(response: requests.Response) -> bytes:
         response.close()
 
 
-def _request_id(response: requests.Response | None) -> str | None:
-    if response is None:
-        return None
-    return response.headers.get("Request-Id")
-
-
-def _error_body(response: requests.Response) -> dict[str, Any]:
+def _decode(content: bytes, response: requests.Response, raw_list: bool, embedded: tuple[str, ...]) -> dict[str, Any]:
+    """A 200's body: a list page kept as bytes (`raw_list`, I10), else the decoded JSON object; a
+    truncated or invalid body is `_Retryable`."""
+    if raw_list:
+        try:
+            page = decode_list(content, embedded)
+        except DecodeError:
+            raise _Retryable(f"truncated or invalid JSON body ({len(content)} bytes)", response) from None
+        if page is not None:
+            return {"data": page[0], "has_more": page[1]}
+        # valid JSON but not a list page: decoded below, where its shape is judged
     try:
-        body = orjson.loads(response.content)
+        body = orjson.loads(content)
     except orjson.JSONDecodeError:
-        return {}
-    err = body.get("error") if isinstance(body, dict) else None
-    return err if isinstance(err, dict) else {}
-
-
-def _error_suffix(response: requests.Response) -> str:
-    message = _error_body(response).get("message")
-    return f": {message}" if message else ""
+        raise _Retryable(f"truncated or invalid JSON body ({len(content)} bytes)", response) from None
+    if not isinstance(body, dict):
+        raise _Retryable("response body is not a JSON object", response)
+    return body

@@ -1,6 +1,7 @@
 """The resource table: what the `stripe` source loads and how each Stripe list endpoint is read.
 
-Pure data. `source.py` turns every `ResourceSpec` into a dlt resource; nothing here does I/O.
+Pure data. `ingestion/stripe/__init__.py` turns every `ResourceSpec` into a dlt resource; nothing here
+does I/O.
 Facts from docs/REFERENCE.md §1 and Stripe's API reference (list parameters, event types).
 """
 

@@ -2,7 +2,9 @@
 
 Starts the fake Stripe account on loopback, loads it with the dlt pipeline into DuckDB, builds the
 dbt models and writes the dashboard, printing what each step did. Every step is the same code a
-real run uses; only the API base and key point at the fake.
+real run uses; only the API base and key point at the fake. The one command that composes rooms
+(fake_stripe → ingestion.pipeline → dbt → dashboard), so it sits with the CLI at the top: nothing
+else outside the tests imports `fake_stripe`.
 """
 
 from __future__ import annotations
@@ -77,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
             shown = ", ".join(f"{k} {v}" for k, v in counts.items())
             print(f"  {acct_id}: {shown}")
         _step(f"ingestion: Stripe -> {warehouse}")
-        from ingestion.pipeline import format_summary
         from ingestion.pipeline import run as run_pipeline
+        from ingestion.summary import format_summary
 
         result = run_pipeline(
             pipeline_name=DEMO_PIPELINE,
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     _step(f"revenue (query it yourself: {Path(sys.executable).with_name('duckdb')} {warehouse})")
     print_headline(warehouse)
     _step("dashboard")
-    from ingestion.dashboard import DashboardError, write_dashboard
+    from dashboard import DashboardError, write_dashboard
 
     try:
         page = write_dashboard(warehouse, warehouse.with_name("dashboard.html"))

@@ -71,6 +71,34 @@
     {{ return(value) }}
 {%- endmacro %}
 
+{#- M1: which coupons change MRR: while_active (ChartMogul) | forever_only (Stripe's default) -#}
+{% macro mrr_discounts() -%}
+    {%- set value = var('mrr_discounts', 'while_active') -%}
+    {%- if value not in ('while_active', 'forever_only') -%}
+        {{ exceptions.raise_compiler_error(_var_error('mrr_discounts', value, '"while_active" or "forever_only"')) }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+{#- M1: when a canceled subscription stops counting: period_end (ChartMogul) | cancellation (Stripe's default) -#}
+{% macro mrr_churn_at() -%}
+    {%- set value = var('mrr_churn_at', 'period_end') -%}
+    {%- if value not in ('period_end', 'cancellation') -%}
+        {{ exceptions.raise_compiler_error(_var_error('mrr_churn_at', value, '"period_end" or "cancellation"')) }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+{#- M1: whether metered (usage-based) prices count in MRR; Stripe leaves them out -#}
+{% macro mrr_include_metered() -%}
+    {%- set value = var('mrr_include_metered', false) -%}
+    {%- if value is string and value | lower in ('true', 'false') -%}{%- set value = value | lower == 'true' -%}{%- endif -%}
+    {%- if value not in (true, false) -%}
+        {{ exceptions.raise_compiler_error(_var_error('mrr_include_metered', value, 'true or false')) }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
 {% macro top_customers_per_month() -%}
     {%- set value = var('top_customers_per_month', 10) -%}
     {%- if value is string and modules.re.fullmatch('[0-9]+', value) -%}{%- set value = value | int -%}{%- endif -%}
@@ -100,6 +128,9 @@
     {%- do deferral_mode() -%}
     {%- do revenue_basis() -%}
     {%- do won_disputes() -%}
+    {%- do mrr_discounts() -%}
+    {%- do mrr_churn_at() -%}
+    {%- do mrr_include_metered() -%}
     {%- do top_customers_per_month() -%}
     {%- do as_of_var() -%}
     {{ return('') }}

@@ -1,4 +1,4 @@
-"""Read back what the destination already holds, so event-derived states never overwrite newer ones.
+"""What the destination already holds, read back so event-derived states never overwrite newer ones (I2).
 
 Used during extraction (DECISIONS.md D2: "latest `state_at` wins" across loads; dlt's merge only
 orders duplicates inside one load). Goes through the pipeline's own `sql_client()`, so it works on
@@ -22,6 +22,21 @@ class StoredRow:
     api_version: str | None
     state_at: int | None
     parent_id: str | None
+
+
+def mark_deleted(batch: Any, row: StoredRow, state_at: int, deleted_at: int | None) -> None:
+    """A stored row written again to `batch` (a `RowBatch`), marked deleted: its last known data is
+    kept (I4)."""
+    batch.add(
+        {"id": row.id},
+        api_version=row.api_version,
+        state_at=state_at,
+        created=row.created,
+        parent_id=row.parent_id,
+        is_deleted=True,
+        deleted_at=deleted_at,
+        data=row.data,
+    )
 
 
 class Warehouse(Protocol):

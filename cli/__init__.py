@@ -1,6 +1,14 @@
-"""`stripe-revenue` console script: one entry point, one subcommand per job.
+"""The `stripe-revenue` console script: argument parsing only; each command calls into the room that owns it.
 
-Each subcommand lives in the module that owns the job; this file only wires argparse.
+    run         cli/run.py → ingestion.pipeline (also `dlt pipeline stripe run`: cli/dlt_plugin.py)
+    webhooks    cli/webhooks.py → ingestion.webhooks
+    dashboard   cli/dashboard.py → dashboard
+    demo        cli/demo.py: fake_stripe → ingestion.pipeline → dbt → dashboard
+    fake-stripe fake_stripe/cli.py
+
+Nothing in `ingestion/` or `dashboard/` imports this package (tests/test_architecture.py). The
+subcommands are imported when the parser is built, not before: `cli.dlt_plugin` is imported on every
+start of the `dlt` CLI.
 """
 
 from __future__ import annotations
@@ -26,19 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    from cli import dashboard, demo, run, webhooks
     from fake_stripe import cli as fake_cli
-    from ingestion import demo
 
     demo.add_parser(sub)
     fake_cli.add_parser(sub)
-    from ingestion import run_command
-
-    run_command.add_parser(sub)
-    from ingestion import webhooks
-
+    run.add_parser(sub)
     webhooks.add_parser(sub)
-    from ingestion import dashboard
-
     dashboard.add_parser(sub)
     return parser
 
@@ -52,7 +54,3 @@ def main(argv: list[str] | None = None) -> int:
     except IngestionError as exc:  # the reason is written for the user: no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,7 +6,7 @@
     incremental delete nor a hook can move it; '-infinity' on a first or full-refresh build. A
     literal rather than a scalar subquery lets DuckDB skip older row groups by their zone maps.
     `column` must be listed in the model's `incremental_columns` config: a table built before the
-    column existed is then rebuilt in full (should_full_refresh, macros/rebuild_older_tables.sql)
+    column existed is then rebuilt in full (should_full_refresh, macros/build/rebuild_older_tables.sql)
     instead of failing on the missing column.
 #}
 {% macro incremental_watermark(column) -%}
@@ -99,16 +99,30 @@
 {%- endmacro %}
 
 
+{# The var settings MRR rows depend on as a whole (M1); a change recomputes every month. #}
+{% macro mrr_build_settings() -%}
+    mrr_discounts={{ mrr_discounts() }};mrr_churn_at={{ mrr_churn_at() }};mrr_include_metered={{ mrr_include_metered() }}
+{%- endmacro %}
+
+
 {#
-    mrr_month_floor(previous_as_of_month_sql): the first month an incremental MRR build recomputes
-    for every customer, as a SQL date literal: one month before the earlier of the as-of month of
-    the previous build (`previous_as_of_month_sql`, read from this table) and of this build (the
-    as-of instant moves every build, so that month changes for everyone; the month before it is
-    redone too, for a month-end exchange rate published after the previous build). Earlier months
-    are recomputed only for what changed.
+    mrr_month_floor(previous_as_of_month_sql, settings_checked): the first month an incremental MRR
+    build recomputes for every customer, as a SQL date literal: one month before the earlier of the
+    as-of month of the previous build (`previous_as_of_month_sql`, read from this table) and of this
+    build (the as-of instant moves every build, so that month changes for everyone; the month before
+    it is redone too, for a month-end exchange rate published after the previous build). Earlier
+    months are recomputed only for what changed. With `settings_checked`, the beginning of time when
+    this table's rows were built with other MRR settings (mrr_build_settings).
 #}
-{% macro mrr_month_floor(previous_as_of_month_sql) -%}
+{% macro mrr_month_floor(previous_as_of_month_sql, settings_checked=false) -%}
     {%- if execute and is_incremental() -%}
+        {%- if settings_checked -%}
+            {%- set other = run_query("select count(*) from (select 1 from " ~ this ~ " where mrr_settings <> '"
+                                      ~ mrr_build_settings() ~ "' limit 1)") -%}
+            {%- if other.rows[0][0] > 0 -%}
+                {{ return("cast('0001-01-01' as date)") }}
+            {%- endif -%}
+        {%- endif -%}
         {%- set result = run_query(
             "select strftime(least((" ~ previous_as_of_month_sql ~ "), (select max(month_start) from "
             ~ ref('int_months_spanned') ~ " where is_as_of_month)) - interval 1 month, '%Y-%m-%d')") -%}
@@ -124,7 +138,7 @@
 {# Pre-hook of int_mrr_contributions_computed: the rows its incremental build recomputes. #}
 {% macro mrr_contributions_delete_rebuilt() -%}
     {{ return(delete_rows_rebuilt(
-        mrr_month_floor('select max(month_start) from ' ~ this ~ ' where is_as_of_month'),
+        mrr_month_floor('select max(month_start) from ' ~ this ~ ' where is_as_of_month', settings_checked=true),
         'select source_label, line_id from ' ~ ref('int_invoice_lines_netted')
             ~ ' where inputs_synced_at > ' ~ incremental_watermark('inputs_synced_at'),
         ['source_label', 'line_id'])) }}
@@ -143,7 +157,7 @@
             {{ return("cast('0001-01-01' as date)") }}
         {%- endif -%}
     {%- endif -%}
-    {{ return(mrr_month_floor('select max(month_start) from ' ~ this)) }}
+    {{ return(mrr_month_floor('select max(month_start) from ' ~ this, settings_checked=true)) }}
 {%- endmacro %}
 
 

@@ -1,4 +1,4 @@
-"""Fold Stripe events into the latest state of each object. Pure: no I/O.
+"""Events → the latest state of each object: dedup by event id, latest wins, deletions (I2, I4). Pure: no I/O.
 
 Rules (docs/REFERENCE.md §1, webhooks; DECISIONS.md D2):
 - an event is applied once: duplicates (same `event.id`) are ignored;

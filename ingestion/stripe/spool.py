@@ -1,8 +1,9 @@
-"""The webhook spool: a directory of verified Stripe events, one file per event (DECISIONS.md I13).
+"""The webhook spool: a folder of verified Stripe events, one file per event: layout, writing, reading (I13).
 
-The receiver (`webhooks.py`) writes it; the `stripe` source reads it on its next run and folds the
-events in with those of `/v1/events`; the pipeline removes the files a run applied once that run's
-data is loaded. Nothing here opens the warehouse.
+The receiver (`ingestion/webhooks.py`) writes it; the `stripe` source reads it on its next run and
+folds the events in with those of `/v1/events` (`changes.py`); the pipeline removes the files a run
+applied once that run's data is loaded. Nothing here opens the warehouse. It lives in the source's
+room because it is the source's second channel of events; the receiver only writes into it.
 
 Layout: `<spool>/<created>-<event id>.json` holds the request body exactly as Stripe sent it
 (written to a `.tmp-*` file, fsynced, renamed, directory fsynced, so a file under its final name is
@@ -25,9 +26,9 @@ from typing import Any
 
 import orjson
 
-from ingestion.resources import EVENT, RESOURCES, ResourceSpec
+from ingestion.stripe.settings import EVENT, RESOURCES, ResourceSpec
 
-logger = logging.getLogger("ingestion.spool")
+logger = logging.getLogger(__name__)
 
 SPOOL_DIRNAME = "stripe_webhook_spool"
 REJECTED_DIRNAME = "rejected"

@@ -1,11 +1,11 @@
-"""`stripe-revenue run` and `dlt pipeline stripe run`: one set of arguments, one implementation."""
+"""`stripe-revenue run` and `dlt pipeline stripe run`: one set of arguments, calling `ingestion.pipeline.run`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from ingestion.resources import ALL_TABLES
+from ingestion.stripe.settings import ALL_TABLES
 
 HELP = "Load Stripe into the warehouse (dlt pipeline `stripe`, dataset `stripe_raw`)"
 DESCRIPTION = """
@@ -68,7 +68,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run_from_args(args: argparse.Namespace) -> int:
     """Run with parsed arguments; raises `IngestionError` (a readable reason) when the run fails."""
     from ingestion import pipeline
-    from ingestion.resources import select_resources
+    from ingestion.stripe.settings import select_resources
+    from ingestion.summary import format_summary
 
     if args.resources:
         select_resources(args.resources)  # unknown names fail before anything runs
@@ -82,7 +83,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         extra_exchange_rates=getattr(args, "extra_exchange_rates", None),
     )
     if not args.quiet:
-        print(pipeline.format_summary(result))
+        print(format_summary(result))
     for error in result.errors:  # the Stripe data is loaded; what failed after it is said last
         print(f"error: {error}", file=sys.stderr)
     return 1 if result.errors else 0

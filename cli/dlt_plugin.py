@@ -1,4 +1,4 @@
-"""dlt CLI plugin: adds `dlt pipeline <name> run` (entry point group `dlt`, see pyproject.toml).
+"""The dlt CLI plugin: adds `dlt pipeline <name> run` (entry point group `dlt`, see pyproject.toml).
 
 dlt 1.31 composes plugin commands that declare `parent = "pipeline"` as sub-commands of
 `dlt pipeline <pipeline_name>`, beside `info`, `trace`, `drop`, ... which keep working untouched.
@@ -52,21 +52,21 @@ class StripeRunCommand:
     docs_url = None
 
     def __init__(self) -> None:
-        from ingestion.run_command import DESCRIPTION, HELP
+        from cli.run import DESCRIPTION, HELP
 
         self.help_string = HELP
         self.description = DESCRIPTION
 
     def configure_parser(self, parser: argparse.ArgumentParser) -> None:
-        from ingestion.run_command import add_arguments
+        from cli.run import add_arguments
 
         add_arguments(parser)
 
     def execute(self, args: argparse.Namespace) -> None:
         from dlt._workspace.cli.exceptions import CliCommandException
 
+        from cli.run import run_from_args
         from ingestion.pipeline import IngestionError
-        from ingestion.run_command import run_from_args
 
         if not getattr(args, "pipeline_name", None):
             args.pipeline_name = "stripe"

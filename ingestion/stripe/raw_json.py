@@ -1,4 +1,4 @@
-"""List pages kept as the bytes Stripe sent (DECISIONS.md I10): no parse into dicts, no re-serialising.
+"""A list page's bytes → objects kept as the bytes Stripe sent (DECISIONS.md I10, I12): msgspec, no dicts.
 
 A list page is decoded with msgspec into one `msgspec.Raw` slice per object; each object then
 decodes only `id`, `created` and `api_version` (msgspec skips every other field without building

@@ -1,4 +1,4 @@
-"""Which Stripe account a pipeline's state was built from, and the check that stops a run against another.
+"""Which Stripe account a pipeline's state was built from, and the check that stops a run against another (I14).
 
 A dlt pipeline's cursors say "everything up to here is loaded". They are only true for the account
 they were built from: an incremental run with another account's key would list nothing before the
@@ -19,7 +19,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ingestion.stripe_client import StripeClient, StripeError, StripePermissionError, StripeRequestError
+import dlt
+
+from ingestion.stripe.client import StripeClient
+from ingestion.stripe.errors import StripeError, StripePermissionError, StripeRequestError
+from ingestion.stripe.settings import select_resources
 
 # objects Stripe keeps forever (deleted customers are still retrieved, flagged `deleted`)
 WITNESS_PATHS = (
@@ -120,6 +124,24 @@ def bind(client: StripeClient, stored: Iterable[AccountBinding], *, context: str
             return AccountBinding(None, livemode, find_witness(client))  # the account was empty so far
         return kept
     return AccountBinding(account_id, livemode, find_witness(client))
+
+
+def bind_account(client: StripeClient, prefix: str, replaced: set[str]) -> AccountBinding:
+    """The account this run's resource states record, checked against the states of the tables of
+    `prefix` in the running dlt source (except the `replaced` ones, which a full refresh drops);
+    raises `AccountMismatchError` when the key reads another account."""
+    states = dlt.current.source_state().get("resources", {})
+    own = {prefix + spec.name for spec in select_resources(None, prefix)}
+    stored = [
+        binding
+        for name, state in states.items()
+        if name in own and name not in replaced
+        for binding in [AccountBinding.from_state((state or {}).get("account"))]
+        if binding is not None
+    ]
+    pipeline = dlt.current.pipeline()
+    context = f"tables {pipeline.dataset_name}.{prefix or ''}* of pipeline `{pipeline.pipeline_name}`"
+    return bind(client, stored, context=context)
 
 
 def _differs(
