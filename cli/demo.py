@@ -23,6 +23,7 @@ DEMO_DIR = ROOT / "demo"
 # The demo's own warehouse and pipeline: a later run against a real account (warehouse.duckdb,
 # pipeline `stripe`) never meets the fake account's tables or cursors (I14).
 DEMO_PIPELINE = "stripe_demo"
+DEMO_SETTINGS = ROOT / "dashboard" / "demo.toml"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -48,6 +49,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=f"DuckDB file to build (default {DEMO_DIR / 'warehouse.duckdb'}); the dashboard and the fake account's "
         "reference files go beside it",
     )
+    p.add_argument(
+        "--destination",
+        metavar="TYPE",
+        default=None,
+        help="duckdb (the --warehouse file) or postgres (the database DESTINATION__POSTGRES__CREDENTIALS names); "
+        "default dlt's destination_type (DESTINATION_TYPE), else duckdb",
+    )
     p.add_argument("--skip-dbt", action="store_true", help="stop after ingestion")
     p.set_defaults(func=run)
 
@@ -59,9 +67,17 @@ def _step(title: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from fake_stripe.account import load_account
     from fake_stripe.server import FakeStripeServer
+    from ingestion.destination import DestinationError, destination_type
 
-    warehouse = Path(args.warehouse).resolve()
+    try:
+        kind = destination_type(getattr(args, "destination", None))
+    except DestinationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    warehouse = Path(args.warehouse).resolve()  # on Postgres its folder holds the page and reference files
     os.environ["DUCKDB_PATH"] = str(warehouse)
+    os.environ["DESTINATION_TYPE"] = kind  # dbt's target (profiles.yml) follows
+    where = str(warehouse) if kind == "duckdb" else "Postgres"
     _step(f"fake Stripe account ({args.size}, seed {args.seed})")
     started = time.perf_counter()
     account = load_account(args.size, args.seed)
@@ -78,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         for acct_id, counts in info.get("accounts", {}).items():
             shown = ", ".join(f"{k} {v}" for k, v in counts.items())
             print(f"  {acct_id}: {shown}")
-        _step(f"ingestion: Stripe -> {warehouse}")
+        _step(f"ingestion: Stripe -> {where}")
         from ingestion.pipeline import run as run_pipeline
         from ingestion.summary import format_summary
 
@@ -88,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
             api_base=server.base_url,
             duckdb_file=str(warehouse),
             fx_overrides=account_fx_overrides(),
+            destination=kind,
         )
         print(format_summary(result))
     if args.skip_dbt:
@@ -96,13 +113,17 @@ def run(args: argparse.Namespace) -> int:
     rc = run_dbt(["build"], warehouse)
     if rc:
         return rc
-    _step(f"revenue (query it yourself: {Path(sys.executable).with_name('duckdb')} {warehouse})")
-    print_headline(warehouse)
+    if kind == "duckdb":
+        _step(f"revenue (query it yourself: {Path(sys.executable).with_name('duckdb')} {warehouse})")
+    else:
+        _step("revenue (query it yourself: psql, schema revenue_analytics)")
+    print_headline(warehouse, kind)
     _step("dashboard")
-    from dashboard import DashboardError, write_dashboard
+    from cli.dashboard import write_page
+    from dashboard import DashboardError
 
-    try:
-        page = write_dashboard(warehouse, warehouse.with_name("dashboard.html"))
+    try:  # the demo's goals (dashboard/demo.toml) are drawn on its charts
+        page = write_page(warehouse.with_name("dashboard.html"), str(warehouse), DEMO_SETTINGS, kind)
     except DashboardError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -110,13 +131,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_headline(warehouse: Path) -> None:
+def print_headline(warehouse: Path, kind: str = "duckdb") -> None:
     """The last months of recognised revenue and MRR, straight from the marts: closed months, and the
     month in progress marked as month to date (later months hold only scheduled recognition)."""
-    import duckdb
+    from ingestion.destination import connect_read_only
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute("""
+    connection = connect_read_only(kind, str(warehouse))
+    try:
+        cursor = connection.cursor()
+        cursor.execute("""
             select m.year_month, m.month_status, coalesce(sum(r.gross_revenue), 0) as gross,
                    coalesce(sum(r.net_revenue), 0) as net, max(mrr.ending_mrr) as mrr
             from revenue_analytics.dim_months m
@@ -124,7 +147,10 @@ def print_headline(warehouse: Path) -> None:
             left join (select month_start, sum(ending_mrr) as ending_mrr from revenue_analytics.fct_mrr_monthly
                        group by 1) mrr using (month_start)
             group by 1, 2 order by 1 desc limit 6
-        """).fetchall()
+        """)
+        rows = cursor.fetchall()
+    finally:
+        connection.close()
     print(f"{'month':<8} {'gross revenue':>14} {'net revenue':>14} {'MRR':>12}   (USD)")
     for month, status, gross, net, mrr in reversed(rows):
         note = "  (month to date)" if status == "in_progress" else ""

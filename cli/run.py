@@ -9,8 +9,9 @@ from ingestion.stripe.settings import ALL_TABLES
 
 HELP = "Load Stripe into the warehouse (dlt pipeline `stripe`, dataset `stripe_raw`)"
 DESCRIPTION = """
-Copies the Stripe account configured in `SOURCES__STRIPE__*` (or `.dlt/*.toml`) into DuckDB at
-`DUCKDB_PATH`: one table per object in dataset `stripe_raw`, and the ECB exchange rates into
+Copies the Stripe account configured in `SOURCES__STRIPE__*` (or `.dlt/*.toml`) into the warehouse:
+DuckDB at `DUCKDB_PATH`, or Postgres with `--destination postgres` / `DESTINATION_TYPE=postgres` and
+`DESTINATION__POSTGRES__CREDENTIALS`. One table per object in dataset `stripe_raw`, and the ECB exchange rates into
 `reference.exchange_rate`. The first run lists everything; later runs list new objects and apply
 updates and deletions from Stripe's events. Progress bars show at a terminal (not in CI); a summary
 is printed at the end.
@@ -54,6 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     progress.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     parser.add_argument("--quiet", action="store_true", default=False, help="print nothing but errors (no summary)")
+    parser.add_argument(
+        "--destination",
+        metavar="TYPE",
+        default=None,
+        help="the warehouse to load: duckdb (DUCKDB_PATH) or postgres (DESTINATION__POSTGRES__CREDENTIALS); "
+        "default dlt's destination_type (DESTINATION_TYPE), else duckdb",
+    )
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
@@ -81,6 +89,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         progress=False if args.quiet else args.progress,
         load_fx=not args.no_fx,
         extra_exchange_rates=getattr(args, "extra_exchange_rates", None),
+        destination=getattr(args, "destination", None),
     )
     if not args.quiet:
         print(format_summary(result))

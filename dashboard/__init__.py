@@ -1,30 +1,28 @@
-"""The revenue dashboard: reads the dbt marts read-only and renders one self-contained HTML page.
+"""The revenue dashboard: reads the dbt marts through a read-only connection and writes one self-contained page.
 
-    marts.py    the marts it reads, into `DashboardData` (read-only, briefly: DuckDB has one writer)
-    kpis.py     the KPI tiles of the latest complete month; how numbers are written
-    charts.py   one plotly figure per chart
-    page.py     the page (`page.html`, plotly.js inline) and `write_dashboard`
+    marts.py      the marts it reads, through any DB-API connection (DuckDB, Postgres, Spark), into `Marts`
+    config.py     the settings file: goals, test customers
+    dataset.py    the marts folded into the compact aggregates the page filters and regroups
+    page.py       the page (`page.html`, `app.js`, Chart.js inline) and `write_dashboard`
 
-It reads the warehouse only, never the ingestion; `stripe-revenue dashboard` (cli/dashboard.py) and
-the demo call `write_dashboard`.
+It reads the warehouse only, never the ingestion; `stripe-revenue dashboard` (cli/dashboard.py) opens
+the connection and calls `write_dashboard`, and so does the demo.
 """
 
-from dashboard.charts import build_figures
-from dashboard.kpis import Kpi, format_count, format_money, format_percent, kpis
-from dashboard.marts import DashboardData, DashboardError, kpi_month, load
+from dashboard.config import DashboardSettings, SettingsError, load_settings
+from dashboard.dataset import build_dataset, check_totals
+from dashboard.marts import DashboardError, Marts, read_marts
 from dashboard.page import render_html, write_dashboard
 
 __all__ = [
-    "DashboardData",
     "DashboardError",
-    "Kpi",
-    "build_figures",
-    "format_count",
-    "format_money",
-    "format_percent",
-    "kpi_month",
-    "kpis",
-    "load",
+    "DashboardSettings",
+    "Marts",
+    "SettingsError",
+    "build_dataset",
+    "check_totals",
+    "load_settings",
+    "read_marts",
     "render_html",
     "write_dashboard",
 ]

@@ -1,69 +1,119 @@
-"""The marts the dashboard reads (schema `revenue_analytics`), read-only, into one `DashboardData`.
+"""The marts the dashboard reads (schema `revenue_analytics`), through any DB-API connection, into `Marts`.
 
-The connection is read-only and held only for as long as the queries take (DuckDB allows one
-writer: a pipeline run or `dbt build` may follow at once). Every number comes from the marts;
-nothing is recomputed here beyond sums over sources. The metric definitions are docs/REFERENCE.md §3
-as fct_revenue_metrics implements them.
+Plain portable SQL only (no parameters, no engine functions beyond `cast`, `sum`, `count`, `max`;
+`group by` / `order by` ordinals), so the same queries run on DuckDB, Postgres and Spark, and every
+list is ordered, so the page is the same on every engine (tests/dashboard/test_postgres.py). The
+caller opens the connection (read-only; `ingestion.destination.connect_read_only` for the configured
+warehouse) and closes it. Rows come back as the mart holds them; `dataset.py` folds them into the page's aggregates.
+Amounts are read in integer minor units of the base currency, so every sum on the page is exact.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 SCHEMA = "revenue_analytics"
 
-# the mart columns the dashboard reads: a warehouse lacking one was built by an older version (or not at all)
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+# the relations and columns the page needs: a warehouse lacking one was built by an older version
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "dim_months": ("month_start", "month_status", "as_of_at"),
+    "dim_customers": (
+        "source_label",
+        "customer_id",
+        "name",
+        "email",
+        "metadata",
+        "country",
+        "cohort",
+        "initial_coupon",
+    ),
+    "dim_products": ("source_label", "product_id", "name"),
+    "fct_revenue_items": (
+        "source_label",
+        "customer_id",
+        "product_id",
+        "recognized_at",
+        "revenue_type",
+        "is_gross",
+        "amount_minor",
+        "synced_at",
+    ),
+    "fct_mrr_movements": (
+        "month_start",
+        "source_label",
+        "customer_id",
+        "movement",
+        "starting_mrr_minor",
+        "new_mrr_minor",
+        "expansion_mrr_minor",
+        "contraction_mrr_minor",
+        "churned_mrr_minor",
+        "reactivation_mrr_minor",
+        "fx_mrr_minor",
+        "ending_mrr_minor",
+    ),
+    "fct_mrr_monthly": ("month_start", "ending_mrr", "fx_mrr"),
+    "fct_subscriptions_customer_monthly": (
+        "month_start",
+        "source_label",
+        "customer_id",
+        "active_subscriptions",
+        "trialing_subscriptions",
+        "new_subscriptions",
+        "churned_subscriptions",
+    ),
+    "fct_deferred_revenue_monthly": (
+        "month_start",
+        "source_label",
+        "billed_minor",
+        "recognized_minor",
+        "cleared_minor",
+        "deferred_balance_minor",
+    ),
     "fct_revenue_metrics": (
         "month_start",
         "currency",
         "gross_revenue",
         "net_revenue",
         "mrr",
-        "arr",
         "paying_customers",
         "active_customers",
-        "customers_at_start",
-        "new_customers",
-        "reactivated_customers",
-        "churned_customers",
-        "arpu",
-        "customer_churn_rate",
-        "ltv",
-        "revenue_growth_mom",
-        "revenue_growth_3m_avg",
-        "mrr_growth_mom",
+        "subscriber_churn_rate",
+        "mrr_churn_rate",
+        "net_mrr_churn_rate",
+        "net_mrr_retention",
+        "churned_revenue",
     ),
-    "fct_mrr_monthly": (
-        "month_start",
-        "new_mrr",
-        "expansion_mrr",
-        "contraction_mrr",
-        "churned_mrr",
-        "reactivation_mrr",
-        "ending_mrr",
-        "net_new_mrr",
-        "unconverted_customers",
+}
+# persons and groups (tag `persons`): shown when built, left out otherwise
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    "dim_customer_persons": ("source_label", "customer_id", "person_id"),
+    "dim_customer_groups": ("source_label", "customer_id", "group_key", "group_name"),
+    "persons_revenue_analytics": (
+        "person_id",
+        "revenue_minor",
+        "revenue_last_30_days_minor",
+        "mrr_minor",
+        "customer_count",
     ),
-    "fct_revenue_monthly": ("month_start", "product_id", "product_name", "net_revenue"),
-    "fct_deferred_revenue_monthly": ("month_start", "billed", "recognized", "deferred_balance"),
-    "fct_top_customers_monthly": (
-        "month_start",
-        "revenue_rank",
-        "source_label",
-        "customer_id",
-        "customer_name",
-        "customer_email",
-        "customer_country",
-        "gross_revenue",
-        "net_revenue",
+    "groups_revenue_analytics": (
+        "group_type",
+        "group_key",
+        "name",
+        "revenue_minor",
+        "revenue_last_30_days_minor",
+        "mrr_minor",
+        "customer_count",
     ),
 }
 
-Row = dict[str, Any]
+# minor units per major unit when the warehouse has no currency_exponents seed (D3)
+EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+
+Row = tuple[Any, ...]
 
 
 class DashboardError(Exception):
@@ -71,167 +121,194 @@ class DashboardError(Exception):
 
 
 @dataclass
-class DashboardData:
-    """What the page shows, read from the marts (amounts in the base currency, major units)."""
+class Marts:
+    """What the page is made of: rows of the marts, as tuples in the order of each query's columns."""
 
-    warehouse: str
     currency: str
     exponent: int
-    metrics: list[Row]  # fct_revenue_metrics, one row per calendar month
-    mrr: list[Row]  # fct_mrr_monthly summed over sources
-    deferred: list[Row]  # fct_deferred_revenue_monthly summed over sources
-    product_revenue: list[Row]  # fct_revenue_monthly: month, product, net revenue
-    top_customers: list[Row]  # fct_top_customers_monthly of the KPI month
-    kpi_month: dt.date
-    last_month: dt.date
-    last_month_complete: bool
-    as_of: dt.datetime | None = None
-    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0))
+    months: list[dt.date]  # the reporting calendar (dim_months), oldest first
+    in_progress: dt.date | None  # the month of the as-of instant, when it is not over
+    as_of: dt.datetime | None
+    synced_at: dt.datetime | None  # the latest sync of the revenue rows (data age)
+    customers: list[Row]  # source_label, customer_id, name, email, metadata, country, cohort, initial_coupon
+    persons: dict[tuple[str, str], str]  # (source, customer) -> person_id
+    groups: dict[tuple[str, str], tuple[str, str | None]]  # (source, customer) -> (group_key, group name)
+    products: dict[tuple[str, str], str]  # (source, product) -> name
+    revenue: list[Row]  # day, source_label, customer_id, product_id, revenue_type, is_gross, amount_minor
+    mrr: list[Row]  # month, source_label, customer_id, movement, start, new, exp, contr, churn, react, fx, end
+    subscriptions: list[Row]  # month, source_label, customer_id, active, trialing, new, churned
+    deferred: list[Row]  # month, source_label, billed, recognized, cleared, balance (minor)
+    metrics: list[dict[str, Any]]  # fct_revenue_metrics, one per month: the totals the page must reproduce
+    mrr_monthly: list[Row]  # month, ending_mrr, fx_mrr summed over sources (fct_mrr_monthly)
+    person_revenue: list[Row] = field(default_factory=list)  # person_id, revenue, last 30 days, mrr, customers
+    group_revenue: list[Row] = field(default_factory=list)  # type, key, name, revenue, last 30 days, mrr, customers
 
 
-def kpi_month(months: list[dt.date], as_of: dt.datetime | None) -> tuple[dt.date, bool]:
-    """The latest complete month and whether the last month of the calendar is complete.
-
-    The marts' calendar ends with the month of the as-of instant (the data's "now"), which is in
-    progress unless the as-of instant is its last second. Without the instant, the last month counts
-    as in progress. A calendar of one month has no complete month: that month is shown (to date).
-    """
-    if not months:
-        raise DashboardError("the marts have no months: load Stripe data, then run `dbt build`")
-    last = months[-1]
-    next_month = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    complete = as_of is not None and as_of >= dt.datetime.combine(next_month, dt.time()) - dt.timedelta(seconds=1)
-    if complete or len(months) == 1:
-        return last, complete
-    return months[-2], False
+def _query(con: Any, sql: str) -> tuple[list[str], list[Row]]:
+    cursor = con.cursor()
+    try:
+        cursor.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return names, [tuple(r) for r in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
-def _missing_marts(con: Any) -> list[str]:
-    present: dict[str, set[str]] = {}
-    for table, column in con.execute(
-        "select table_name, column_name from information_schema.columns where table_schema = ?", [SCHEMA]
-    ).fetchall():
-        present.setdefault(table, set()).add(column)
+def _columns(con: Any, table: str) -> set[str] | None:
+    """The relation's columns (`select * ... where 1 = 0` works on every engine), None when it is missing."""
+    try:
+        names, _ = _query(con, f"select * from {SCHEMA}.{table} where 1 = 0")
+    except Exception:  # the driver's "no such table"; each engine names it differently
+        _rollback(con)
+        return None
+    return {n.lower() for n in names}
+
+
+def _rollback(con: Any) -> None:
+    """A failed statement aborts a Postgres transaction; read-only sessions are autocommit, this is a guard."""
+    with contextlib.suppress(Exception):
+        con.rollback()
+
+
+def _missing(con: Any, wanted: dict[str, tuple[str, ...]]) -> list[str]:
     missing = []
-    for table, columns in REQUIRED_COLUMNS.items():
-        if table not in present:
+    for table, columns in wanted.items():
+        present = _columns(con, table)
+        if present is None:
             missing.append(f"{SCHEMA}.{table}")
         else:
-            missing.extend(f"{SCHEMA}.{table}.{c}" for c in columns if c not in present[table])
+            missing.extend(f"{SCHEMA}.{table}.{c}" for c in columns if c not in present)
     return missing
 
 
-def _rows(con: Any, sql: str, params: list[Any] | None = None) -> list[Row]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-
-
-def _optional_scalar(con: Any, sql: str, params: list[Any] | None = None) -> Any:
-    """A value from a relation the dashboard can do without (seed, intermediate table)."""
-    import duckdb
-
+def _scalar(con: Any, sql: str) -> Any:
     try:
-        found = con.execute(sql, params or []).fetchone()
-    except duckdb.Error:
+        rows = _query(con, sql)[1]
+    except Exception:
+        _rollback(con)
         return None
-    return found[0] if found else None
+    return rows[0][0] if rows else None
 
 
-# the queries beside fct_revenue_metrics, summed over sources
-MRR_SQL = f"""
-    select month_start,
-           sum(new_mrr) as new_mrr, sum(expansion_mrr) as expansion_mrr,
-           sum(reactivation_mrr) as reactivation_mrr, sum(contraction_mrr) as contraction_mrr,
-           sum(churned_mrr) as churned_mrr, sum(ending_mrr) as ending_mrr,
-           sum(net_new_mrr) as net_new_mrr, sum(unconverted_customers) as unconverted_customers
-    from {SCHEMA}.fct_mrr_monthly group by month_start order by month_start
-"""
-DEFERRED_SQL = f"""
-    select month_start, sum(billed) as billed, sum(recognized) as recognized,
-           sum(deferred_balance) as deferred_balance
-    from {SCHEMA}.fct_deferred_revenue_monthly group by month_start order by month_start
-"""
-PRODUCT_REVENUE_SQL = f"""
-    select month_start, coalesce(product_name, product_id, '(no product)') as product,
-           sum(net_revenue) as net_revenue
-    from {SCHEMA}.fct_revenue_monthly
-    where month_start between ? and ?
-    group by all order by month_start, product
-"""
-TOP_CUSTOMERS_SQL = f"""
-    select revenue_rank, source_label, customer_id, customer_name, customer_email, customer_country,
-           gross_revenue, net_revenue
-    from {SCHEMA}.fct_top_customers_monthly where month_start = ? order by revenue_rank
-"""
+def _naive_utc(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, str) and value:
+        return _naive_utc(dt.datetime.fromisoformat(value))
+    return None
 
 
-def load(warehouse: Path | str) -> DashboardData:
-    """Read everything the page shows; the connection is read-only and closed before returning."""
-    import duckdb
-
-    path = Path(warehouse).expanduser()
-    con = _connect(path)
-    try:
-        return _read(con, path)
-    except duckdb.Error as exc:
-        raise DashboardError(f"reading the marts in {path} failed: {exc}. Run `dbt build`, then try again") from exc
-    finally:
-        con.close()
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
 
 
-def _connect(path: Path) -> Any:
-    """A read-only connection to the warehouse, or a `DashboardError` saying what to do."""
-    import duckdb
+def read_marts(con: Any, where: str = "the warehouse") -> Marts:
+    """Everything the page shows, read through the DB-API connection `con` (not closed here).
 
-    if not path.is_file():
-        raise DashboardError(
-            f"no warehouse at {path}: load Stripe first — `make demo` (a built-in fake account) or "
-            "`dlt pipeline stripe run` then `dbt build` — or point --duckdb / DUCKDB_PATH at the warehouse file"
-        )
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise DashboardError(
-            f"cannot open {path} read-only: {exc}. DuckDB allows one writer per file: if a pipeline run or "
-            "`dbt build` is writing it, wait for it to finish (or close the client that holds it), then try again"
-        ) from exc
-
-
-def _read(con: Any, path: Path) -> DashboardData:
-    missing = _missing_marts(con)
+    `where` names the warehouse in messages (a file name or a Postgres URL without password)."""
+    missing = _missing(con, REQUIRED)
     if missing:
         shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
         raise DashboardError(
-            f"the warehouse {path} lacks the revenue marts ({shown}): run `dbt build` from the repo root "
-            f"with DUCKDB_PATH={path} (after changing model SQL: `dbt build --full-refresh`)"
+            f"{where} lacks the revenue marts ({shown}): run `dbt build` from the repo root against it "
+            "(after changing model SQL or upgrading: `dbt build --full-refresh`)"
         )
-    columns = ", ".join(REQUIRED_COLUMNS["fct_revenue_metrics"])
-    metrics = _rows(con, f"select {columns} from {SCHEMA}.fct_revenue_metrics order by month_start")
-    if not metrics:
+    try:
+        return _read(con, where)
+    except DashboardError:
+        raise
+    except Exception as exc:
+        raise DashboardError(f"reading the marts in {where} failed: {exc}. Run `dbt build`, then try again") from exc
+
+
+def _read(con: Any, where: str) -> Marts:
+    s = SCHEMA
+    _, calendar = _query(con, f"select month_start, month_status, as_of_at from {s}.dim_months order by 1")
+    if not calendar:
         raise DashboardError(
-            f"{SCHEMA}.fct_revenue_metrics in {path} has no months: the warehouse has no invoices or charges "
-            "yet — load Stripe data (`dlt pipeline stripe run`), then run `dbt build`"
+            f"{s}.dim_months in {where} has no months: the warehouse has no invoices or charges yet — load Stripe "
+            "data (`dlt pipeline stripe run`), then run `dbt build`"
         )
-    months = [r["month_start"] for r in metrics]
-    as_of = _optional_scalar(con, "select max(as_of_at) from intermediate.int_months_spanned")
-    as_of = as_of if isinstance(as_of, dt.datetime) else None
-    chosen, last_complete = kpi_month(months, as_of)
-    currency = metrics[-1]["currency"] or "USD"
-    exponent = _optional_scalar(
-        con, "select exponent from reference.currency_exponents where currency = ?", [currency.upper()]
-    )
-    return DashboardData(
-        warehouse=str(path),
-        currency=currency.upper(),
-        exponent=int(exponent) if exponent is not None else 2,
-        metrics=metrics,
-        mrr=_rows(con, MRR_SQL),
-        deferred=_rows(con, DEFERRED_SQL),
-        product_revenue=_rows(con, PRODUCT_REVENUE_SQL, [months[0], months[-1]]),
-        top_customers=_rows(con, TOP_CUSTOMERS_SQL, [chosen]),
-        kpi_month=chosen,
-        last_month=months[-1],
-        last_month_complete=last_complete,
+    months = [_date(r[0]) for r in calendar]
+    in_progress = next((_date(r[0]) for r in calendar if r[1] == "in_progress"), None)
+    as_of = _naive_utc(max((r[2] for r in calendar if r[2] is not None), default=None))
+    names, metric_rows = _query(con, f"select * from {s}.fct_revenue_metrics order by month_start")
+    metrics = [dict(zip([n.lower() for n in names], r, strict=True)) for r in metric_rows]
+    currency = str((metrics[-1]["currency"] if metrics else None) or "USD").upper()
+    exponent = _scalar(con, f"select exponent from reference.currency_exponents where currency = '{currency}'")
+    optional_missing = set(_missing(con, OPTIONAL))
+    persons: dict[tuple[str, str], str] = {}
+    if f"{s}.dim_customer_persons" not in optional_missing:
+        persons = {
+            (r[0], r[1]): r[2]
+            for r in _query(
+                con, f"select source_label, customer_id, person_id from {s}.dim_customer_persons order by 1, 2"
+            )[1]
+            if r[2] is not None
+        }
+    groups: dict[tuple[str, str], tuple[str, str | None]] = {}
+    if f"{s}.dim_customer_groups" not in optional_missing:
+        sql = f"select source_label, customer_id, group_key, group_name from {s}.dim_customer_groups order by 1, 2"
+        groups = {(r[0], r[1]): (r[2], r[3]) for r in _query(con, sql)[1] if r[2] is not None}
+    return Marts(
+        currency=currency,
+        exponent=int(exponent) if exponent is not None else EXPONENTS.get(currency, 2),
+        months=months,
+        in_progress=in_progress,
         as_of=as_of,
+        synced_at=_naive_utc(_scalar(con, f"select max(synced_at) from {s}.fct_revenue_items")),
+        customers=_query(
+            con,
+            f"select source_label, customer_id, name, email, metadata, country, cohort, initial_coupon "
+            f"from {s}.dim_customers order by 1, 2",
+        )[1],
+        persons=persons,
+        groups=groups,
+        products={
+            (r[0], r[1]): r[2]
+            for r in _query(con, f"select source_label, product_id, name from {s}.dim_products order by 1, 2")[1]
+        },
+        revenue=_query(
+            con,
+            f"select cast(recognized_at as date), source_label, customer_id, product_id, revenue_type, is_gross, "
+            f"sum(amount_minor) from {s}.fct_revenue_items group by 1, 2, 3, 4, 5, 6 order by 1, 2, 3, 4, 5, 6",
+        )[1],
+        mrr=_query(
+            con,
+            f"select month_start, source_label, customer_id, movement, starting_mrr_minor, new_mrr_minor, "
+            f"expansion_mrr_minor, contraction_mrr_minor, churned_mrr_minor, reactivation_mrr_minor, fx_mrr_minor, "
+            f"ending_mrr_minor from {s}.fct_mrr_movements order by 1, 2, 3",
+        )[1],
+        subscriptions=_query(
+            con,
+            f"select month_start, source_label, customer_id, active_subscriptions, trialing_subscriptions, "
+            f"new_subscriptions, churned_subscriptions from {s}.fct_subscriptions_customer_monthly order by 1, 2, 3",
+        )[1],
+        deferred=_query(
+            con,
+            f"select month_start, source_label, billed_minor, recognized_minor, cleared_minor, deferred_balance_minor "
+            f"from {s}.fct_deferred_revenue_monthly order by 1, 2",
+        )[1],
+        metrics=metrics,
+        mrr_monthly=_query(
+            con, f"select month_start, sum(ending_mrr), sum(fx_mrr) from {s}.fct_mrr_monthly group by 1 order by 1"
+        )[1],
+        person_revenue=[]
+        if f"{s}.persons_revenue_analytics" in optional_missing
+        else _query(
+            con,
+            f"select person_id, revenue_minor, revenue_last_30_days_minor, mrr_minor, customer_count "
+            f"from {s}.persons_revenue_analytics order by 1",
+        )[1],
+        group_revenue=[]
+        if f"{s}.groups_revenue_analytics" in optional_missing
+        else _query(
+            con,
+            f"select group_type, group_key, name, revenue_minor, revenue_last_30_days_minor, mrr_minor, customer_count "
+            f"from {s}.groups_revenue_analytics order by 1, 2",
+        )[1],
     )

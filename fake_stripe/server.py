@@ -810,6 +810,7 @@ class _Handler(BaseHTTPRequestHandler):
                 description=params.get("description"),
                 connect=params.get("connect") == "true",
                 metadata=params.get("metadata") if isinstance(params.get("metadata"), dict) else None,
+                created=int(fake.account.now),  # Stripe's clock, the one its events are created on
             )
             return _json(200, endpoint.to_dict(with_secret=True))
         if not rest and method == "GET":

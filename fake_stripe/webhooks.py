@@ -192,13 +192,14 @@ class EndpointRegistry:
         connect: bool = False,
         metadata: dict[str, str] | None = None,
         secret: str | None = None,
+        created: int | None = None,
     ) -> WebhookEndpoint:
         endpoint = WebhookEndpoint(
             id="we_" + secrets.token_hex(12),
             url=url,
             enabled_events=list(enabled_events),
             secret=secret or new_secret(),
-            created=int(time.time()),
+            created=int(time.time()) if created is None else created,
             api_version=api_version,
             description=description,
             connect=connect,

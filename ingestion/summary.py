@@ -61,7 +61,7 @@ def format_summary(result: RunResult) -> str:
     if spool is not None and (spool.counts.files or spool.counts.other_account or spool.counts.rejected):
         c = spool.counts
         lines.append(
-            f"webhook spool {spool.directory}: {c.files} events read, {c.removed} files applied and removed, "
+            f"webhook spool {spool.directory}: {c.files} events read, {c.removed} applied and removed, "
             f"{c.other_account} of another account skipped, {c.rejected} rejected"
         )
     for warning in result.stats.warnings:

@@ -18,3 +18,17 @@ def small_account():
     from fake_stripe.account import build_account
 
     return build_account("small", seed=7, now=FIXED_NOW)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL server for this test process (tests/postgres.py); fails, saying what to install,
+    when the machine has no PostgreSQL binaries."""
+    from tests.postgres import PostgresServer, PostgresUnavailable
+
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc))
+    yield server
+    server.stop()

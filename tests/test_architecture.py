@@ -33,7 +33,17 @@ FORBIDDEN: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
         ("ingestion.pipeline", "ingestion.destination", "ingestion.summary", "ingestion.webhooks"),
         "a source neither knows who runs it nor where its rows go",
     ),
-    (("ingestion.destination",), ("ingestion.",), "the destination knows nothing of the sources or the run"),
+    (
+        ("ingestion.destination",),
+        (*SOURCES, "ingestion.pipeline", "ingestion.summary", "ingestion.webhooks"),
+        "the destination knows nothing of the sources or the run (the lake, its kind made of files, is part of it)",
+    ),
+    (("ingestion.lake",), ("ingestion.",), "the lake is files under a URL: it knows nothing else of the ingestion"),
+    (
+        ("ingestion.webhooks",),
+        ("ingestion.pipeline", "ingestion.destination", "ingestion.summary"),
+        "the receiver never opens the warehouse: the pipeline is DuckDB's one writer (I13)",
+    ),
 ]
 
 

@@ -20,20 +20,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dlt
-from dlt.extract.source import DltResource
 
-from ingestion.stripe.account import bind_account
-from ingestion.stripe.backfill import Backfill
-from ingestion.stripe.client import DEFAULT_API_BASE, RetryPolicy, StripeClient
-from ingestion.stripe.context import DEFAULT_BATCH_ROWS, DEFAULT_OVERLAP_SECONDS, RunStats, SourceContext, parse_start
-from ingestion.stripe.extract import extractor
-from ingestion.stripe.rows import DLT_COLUMN_HINTS, quiet_expected_dlt_notices
-from ingestion.stripe.settings import ResourceSpec, select_resources
-from ingestion.stripe.spool import WebhookSpool, default_spool_dir
-from ingestion.stripe.stored import DltWarehouse
+from ingestion.stripe.settings import (
+    DEFAULT_BATCH_ROWS,
+    DEFAULT_OVERLAP_SECONDS,
+    ResourceSpec,
+    select_resources,
+)
+
+if TYPE_CHECKING:
+    from dlt.extract.source import DltResource
+
+    from ingestion.stripe.backfill import Backfill
+    from ingestion.stripe.context import RunStats, SourceContext
+
+# The steps' modules (requests, msgspec, pyarrow...) are imported when the source is called, not when
+# this package is: the `dlt` CLI imports the table list in settings.py on every start (I15).
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
@@ -51,7 +56,7 @@ def stripe_source(
     api_key: str = dlt.secrets.value,
     account_id: str | None = None,
     table_prefix: str = "",
-    api_base: str = DEFAULT_API_BASE,
+    api_base: str | None = None,  # the client's DEFAULT_API_BASE, https://api.stripe.com
     api_version: str | None = None,
     start_date: str | None = None,
     resources: str | None = None,
@@ -82,6 +87,14 @@ def stripe_source(
     selected resources (dlt `refresh="drop_resources"`), so only the others' account counts.
     `stats`/`warehouse`/`backfill`: injected by the pipeline.
     """
+    from ingestion.stripe.account import bind_account
+    from ingestion.stripe.backfill import Backfill
+    from ingestion.stripe.client import DEFAULT_API_BASE, RetryPolicy, StripeClient
+    from ingestion.stripe.context import RunStats, SourceContext, parse_start
+    from ingestion.stripe.rows import quiet_expected_dlt_notices
+    from ingestion.stripe.spool import WebhookSpool, default_spool_dir
+    from ingestion.stripe.stored import DltWarehouse
+
     client = StripeClient(
         api_key,
         api_base=api_base or DEFAULT_API_BASE,
@@ -125,6 +138,9 @@ def stripe_source(
 def _resource(ctx: SourceContext, spec: ResourceSpec, backfill: Backfill | None = None) -> DltResource:
     """The dlt resource of one Stripe object: its listing run ahead when `backfill` prefetched it (I11),
     else extracted inside dlt's own run."""
+    from ingestion.stripe.extract import extractor
+    from ingestion.stripe.rows import DLT_COLUMN_HINTS
+
     table = ctx.table(spec.name)
 
     def extract() -> Iterator[Any]:
@@ -142,6 +158,19 @@ def _resource(ctx: SourceContext, spec: ResourceSpec, backfill: Backfill | None 
         primary_key="id",
         columns=DLT_COLUMN_HINTS,
     )
+
+
+def __getattr__(name: str) -> Any:
+    """`Backfill` and `RunStats`, which the pipeline injects, imported on first use."""
+    if name == "Backfill":
+        from ingestion.stripe.backfill import Backfill
+
+        return Backfill
+    if name == "RunStats":
+        from ingestion.stripe.context import RunStats
+
+        return RunStats
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Backfill", "RunStats", "stripe_source"]

@@ -1,9 +1,11 @@
-"""First loads listed ahead of dlt's load step (DECISIONS.md I11): `Backfill` and its `Prefetch` queues.
+"""First loads listed ahead of dlt's load step (DECISIONS.md I11, I15): `Backfill` and its `Prefetch` queues.
 
-When several resources have no cursor yet, the pipeline runs dlt once per resource while `Backfill`
-lists the following resources in background threads into bounded queues; each resource's dlt run
-drains its queue. The listing works on a copy of the resource state and hands the cursors over only
-with the resource's last package, so they are committed with the rows, as without prefetching.
+When several resources have no cursor yet, `Backfill` lists them in background threads into bounded
+queues while the pipeline runs dlt on what is ready: `next_group` says which resources the next dlt
+run takes (every resource listed by then, so a small account is one dlt run and a large one overlaps
+its loads with the listing of what follows), and each run drains their queues. The listing works on
+a copy of the resource state and hands the cursors over only with the resource's last package, so
+they are committed with the rows, as without prefetching.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ class _Known(EmptyWarehouse):
 _DONE = object()
 
 
+def _rows(item: Any) -> int:
+    """Rows of a queued item: an Arrow table (with its table name) or a hint without rows."""
+    return getattr(getattr(item, "data", item), "num_rows", 0) or 0
+
+
 class _Failed:
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
@@ -50,13 +57,28 @@ class Prefetch:
     the resource's own dlt run and only then copies the cursors into dlt's resource state, so they
     are committed in the load package that holds the rows, as without prefetching."""
 
-    def __init__(self, ctx: SourceContext, spec: ResourceSpec, state: dict[str, Any], max_items: int) -> None:
+    def __init__(
+        self,
+        ctx: SourceContext,
+        spec: ResourceSpec,
+        state: dict[str, Any],
+        max_items: int,
+        progress: threading.Condition | None = None,
+    ) -> None:
         self.extractor = extractor(ctx, spec, state)
         self.state = state
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=max_items)
         self.cancelled = threading.Event()
         self.hints: list[Any] = []
-        self.finished = False
+        self.finished = False  # drained to the end: the cursors are in dlt's state
+        self.listed = False  # the listing ended (everything, or a failure, is in the queue)
+        self.put_rows = 0  # rows queued by the listing thread
+        self.taken_rows = 0  # rows taken by dlt runs
+        self._progress = progress or threading.Condition()
+
+    @property
+    def queued_rows(self) -> int:
+        return self.put_rows - self.taken_rows
 
     def _put(self, item: Any) -> bool:
         while not self.cancelled.is_set():
@@ -67,17 +89,26 @@ class Prefetch:
                 continue
         return False
 
+    def _notify(self, rows: int = 0, listed: bool = False) -> None:
+        with self._progress:
+            self.put_rows += rows
+            self.listed = self.listed or listed
+            self._progress.notify_all()
+
     def produce(self) -> None:
         items = self.extractor.run()
         try:
             for item in items:
-                if item is not None and not self._put(item):
-                    return
+                if item is not None:
+                    if not self._put(item):
+                        return
+                    self._notify(_rows(item))
         except BaseException as exc:  # handed to the dlt run that drains this queue
             self._put(_Failed(exc))
         else:
             self._put(_DONE)
         finally:
+            self._notify(listed=True)
             items.close()
 
     def drain(self, state: dict[str, Any], max_rows: int | None = None) -> Iterator[Any]:
@@ -97,25 +128,35 @@ class Prefetch:
                 raise item.exc
             if isinstance(getattr(item, "meta", None), HintsMeta):
                 self.hints.append(item)
-            rows += getattr(getattr(item, "data", None), "num_rows", 0) or 0
+            n = _rows(item)
+            rows += n
+            self.taken_rows += n
             yield item
 
 
 class Backfill:
-    """Overlaps first loads with dlt's load step (I11): resources with no cursor are listed by
+    """Overlaps first loads with dlt's load step (I11, I15): resources with no cursor are listed by
     `workers` background threads, resource after resource, into queues of at most `max_items`
-    Arrow batches, while the pipeline runs one dlt run (extract → normalize → load, one load
-    package) per resource; `package_rows` cuts a resource into several packages (its cursors in the
-    last), off by default because it made the large backfill slower. Injected into `stripe_source`."""
+    Arrow batches, while the pipeline runs dlt (extract → normalize → load, one load package) on the
+    groups `next_group` forms: a dlt run costs ~0.2–0.6 s whatever it loads, so it waits for
+    `group_rows` rows, or for every listing to end. `package_rows` cuts a resource into several
+    packages (its cursors in the last), off by default because it made the large backfill slower.
+    Six listings at once rather than three: a listing's tail (slices too dense to split further)
+    keeps few requests in flight, and others listed meanwhile fill the server's rate limit (I15).
+    Injected into `stripe_source`."""
 
-    def __init__(self, workers: int = 3, max_items: int = 200, package_rows: int | None = None) -> None:
+    def __init__(
+        self, workers: int = 6, max_items: int = 200, package_rows: int | None = None, group_rows: int = 50_000
+    ) -> None:
         self.workers = workers
         self.max_items = max_items
         self.package_rows = package_rows
+        self.group_rows = group_rows
         self.ctx: SourceContext | None = None
         self.specs: dict[str, ResourceSpec] = {}
         self._prefetched: dict[str, Prefetch] = {}
         self._pool: ThreadPoolExecutor | None = None
+        self._progress = threading.Condition()  # notified whenever a listing queues rows or ends
 
     def bind(self, ctx: SourceContext, specs: Sequence[ResourceSpec]) -> None:
         self.ctx = ctx
@@ -132,7 +173,8 @@ class Backfill:
         ctx = dataclasses.replace(self.ctx, warehouse=_Known(has_rows))
         self._pool = ThreadPoolExecutor(max_workers=max(1, self.workers), thread_name_prefix="stripe-prefetch")
         for name in resources:
-            prefetch = Prefetch(ctx, self.specs[name], copy.deepcopy(dict(states.get(name) or {})), self.max_items)
+            state = copy.deepcopy(dict(states.get(name) or {}))
+            prefetch = Prefetch(ctx, self.specs[name], state, self.max_items, self._progress)
             self._prefetched[name] = prefetch
             self._pool.submit(prefetch.produce)
 
@@ -144,6 +186,40 @@ class Backfill:
     def finished(self, resource: str) -> bool:
         prefetch = self._prefetched.get(resource)
         return prefetch is None or prefetch.finished
+
+    def next_group(self, pending: Sequence[str], timeout: float | None = None) -> list[str]:
+        """The resources the next dlt run takes, in `pending`'s order (I15).
+
+        Waits until every pending listing has ended or `group_rows` rows wait in their queues; then
+        takes every resource whose listing ended and, when those hold fewer than `group_rows` rows,
+        the one still listing with the most rows queued (its dlt run drains it to its end). So an
+        account smaller than `group_rows` is one dlt run, and a larger one starts loading as soon as
+        a run has enough rows to be worth its fixed cost. The resource added is always one whose
+        listing has started, so a run never waits for a listing that no thread will do."""
+        pending = [name for name in pending if name in self._prefetched]
+        if not pending:
+            return []
+        prefetched = [self._prefetched[name] for name in pending]
+
+        def ready() -> bool:
+            return (
+                all(p.listed for p in prefetched)
+                or sum(p.queued_rows for p in prefetched) >= self.group_rows
+                or any(p.queue.full() for p in prefetched)  # a listing waits for its queue to be drained
+            )
+
+        with self._progress:
+            self._progress.wait_for(ready, timeout)
+            listed = [p for p in prefetched if p.listed]
+            listing = [p for p in prefetched if not p.listed]
+            group = set(map(id, listed))
+            if listing and (not listed or sum(p.queued_rows for p in listed) < self.group_rows):
+                busiest = max(listing, key=lambda p: (p.queue.full(), p.queued_rows))
+                if busiest.queued_rows > 0:
+                    group.add(id(busiest))
+                elif not listed:  # never an empty run: the first listing started (pending order)
+                    group.add(id(listing[0]))
+        return [name for name, p in zip(pending, prefetched, strict=True) if id(p) in group]
 
     def close(self) -> None:
         for prefetch in self._prefetched.values():

@@ -34,10 +34,24 @@ class EventApplier:
         self.stats = stats
         self.out = out
 
-    def apply(self, lo: int) -> Iterator[Any]:
-        """Fold the events created since `lo` (and the spooled ones), then write the states they give."""
+    def lister(self, lo: int, start_workers: int | None = None) -> ParallelLister[Any]:
+        """The lister of `/v1/events` of the resource's types created since `lo`, not started yet."""
+        ctx, spec = self.ctx, self.spec
+        return ParallelLister(
+            ctx.client,
+            "/v1/events",
+            [Slice({"types[]": list(spec.event_types)}, max(lo, 0))],
+            lambda page, _s: page.data,
+            workers=ctx.workers,
+            page_size=ctx.page_size,
+            start_workers=start_workers,
+        )
+
+    def apply(self, lo: int, lister: ParallelLister[Any] | None = None) -> Iterator[Any]:
+        """Fold the events created since `lo` (and the spooled ones), then write the states they give.
+        `lister`: the one `lister(lo)` made, maybe started already."""
         folder = EventFolder(self.spec.object_type, self.spec.delete_event_types)
-        yield from self._read_events(lo, folder)
+        yield from self._read_events(lister if lister is not None else self.lister(lo), folder)
         states = folder.states()
         if not states:
             return
@@ -55,18 +69,10 @@ class EventApplier:
                 yield from self.out.add(refetch.removed_children(current))
         yield from self._write_states(to_apply, stored_ids, current)
 
-    def _read_events(self, lo: int, folder: EventFolder) -> Iterator[Any]:
-        """`/v1/events` of the resource's types since `lo`, then the spool's, into `folder` (by id once,
-        latest `created` wins); yields `None` while waiting for pages."""
+    def _read_events(self, lister: ParallelLister[Any], folder: EventFolder) -> Iterator[Any]:
+        """The events `lister` reads, then the spool's, into `folder` (by id once, latest `created`
+        wins); yields `None` while waiting for pages."""
         ctx, spec = self.ctx, self.spec
-        lister = ParallelLister(
-            ctx.client,
-            "/v1/events",
-            [Slice({"types[]": list(spec.event_types)}, max(lo, 0))],
-            lambda page, _s: page.data,
-            workers=ctx.workers,
-            page_size=ctx.page_size,
-        )
         for events in lister.poll(POLL_SECONDS):
             if events is None:
                 yield None

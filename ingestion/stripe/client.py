@@ -1,7 +1,8 @@
 """HTTP to the Stripe API: auth, pinned version, Connect header, Stripe's clock, rate limit, retries.
 
-One `StripeClient` is shared by every thread of a run: it owns one token-bucket `RateLimiter` (so
-all threads together stay under the account's limit) and one `requests.Session` per thread.
+One `StripeClient` is shared by every thread of a run: it owns one `RateLimiter`, whose pace follows
+Stripe's 429s (I15: no fixed cap unless one is configured; all threads together stay under what the
+account accepts), and one `requests.Session` per thread.
 
 Retries (docs/REFERENCE.md §1): 429, 409, 5xx, timeouts, dropped connections and truncated or invalid
 JSON bodies are retried with exponential backoff and jitter; the `Stripe-Should-Retry` header, when
@@ -19,10 +20,12 @@ Answers Stripe refuses become the exceptions of `errors.py`. The API key is only
 from __future__ import annotations
 
 import email.utils
+import math
 import os
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,56 +56,122 @@ Params = Mapping[str, Any]
 
 
 class RateLimiter:
-    """Thread-safe token bucket: at most `rate` acquisitions per second on average, `burst` at once.
+    """The pace of a run's requests, shared by every thread; it follows the server's 429s (I15).
 
-    `rate <= 0` disables limiting. Every thread of a run shares one limiter.
+    `rate=None` (the default): no pace at all until the server answers 429, then a little under the
+    rate it accepted in the last second (`DECREASE`), rising by `INCREASE` for every second in which the
+    pace held a request back, up to the next 429 (additive increase, multiplicative decrease: how TCP
+    finds a link's capacity). `rate > 0`: the same, never above `rate` (a cap the user chose).
+    `rate <= 0`: never paces. A `Retry-After` holds every thread (`hold`). Requests are scheduled by
+    GCRA (each takes the next free instant, `capacity` at once at most), so a waiting thread sleeps once
+    instead of polling a bucket with every other one.
     """
+
+    DECREASE = 0.98  # of the accepted rate, at a 429 (0.95 and 0.99 measured too: DECISIONS.md I15)
+    INCREASE = 0.01  # of the rate, per second the pace held requests back (at least 1 request/s)
+    MAX_CUT = 0.75  # one cut keeps at least this share of the pace (it recovers by only ~1 % a second)
+    MIN_RATE = 1.0
+    COOLDOWN = 1.0  # seconds after a cut in which 429s (answers to requests sent before it) cut no more
+    WINDOW = 1.0  # seconds of answers the accepted rate is measured over
 
     def __init__(
         self,
-        rate: float,
+        rate: float | None = None,
         burst: float | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.rate = float(rate)
-        self.capacity = float(burst if burst is not None else max(1.0, self.rate))
-        self._tokens = self.capacity
+        self.ceiling = float(rate) if rate is not None and rate > 0 else None
+        self.adaptive = rate is None or rate > 0
+        self.rate = self.ceiling or math.inf  # the current pace; inf: none
+        self._burst = burst
         self._clock = clock
         self._sleep = sleep
-        self._last = clock()
         self._lock = threading.Lock()
-        self._held_until = 0.0  # no token before this instant (the server's Retry-After)
+        self._tat = clock()  # GCRA's theoretical arrival time of the next request
+        self._held_until = 0.0  # no request before this instant (the server's Retry-After)
+        self._accepted: deque[float] = deque()  # when the answers of the last WINDOW seconds came
+        self._last_change = clock()  # of the pace, up or down
+        self._last_cut = -math.inf
+        self._first_answer: float | None = None
+        self._pressed = False  # the pace made a request wait since the last change
+        self.cuts = 0  # times a 429 lowered the pace
+
+    @property
+    def capacity(self) -> float:
+        """Requests that may go at once after a pause: `burst`, else 50 ms worth of the rate (a burst
+        above the server's limit within its window is what trips it)."""
+        if self._burst is not None:
+            return max(1.0, float(self._burst))
+        return max(1.0, self.rate * 0.05) if math.isfinite(self.rate) else math.inf
 
     def hold(self, seconds: float) -> None:
-        """Hand out no token for `seconds`, to every thread: the server asked the whole client to wait."""
+        """Hand out no request for `seconds`, to every thread: the server asked the whole client to wait."""
         with self._lock:
             self._held_until = max(self._held_until, self._clock() + seconds)
 
     def acquire(self) -> float:
-        """Take one token, sleeping while none is available or the bucket is held. Returns the seconds waited."""
+        """Wait for this request's instant; returns the seconds waited."""
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
                 wait = self._held_until - now
                 if wait <= 0:
-                    if self.rate <= 0:
+                    if not math.isfinite(self.rate):
                         return waited
-                    self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-                    self._last = now
-                    if self._tokens >= 1.0 - 1e-9:  # tolerate float rounding of the refill
-                        self._tokens = max(0.0, self._tokens - 1.0)
+                    interval = 1.0 / self.rate
+                    slot = max(now, self._tat - (self.capacity - 1.0) * interval)
+                    self._tat = max(self._tat, now) + interval
+                    wait = slot - now
+                    if wait <= 1e-9:
                         return waited
-                    wait = max((1.0 - self._tokens) / self.rate, 1e-6)
+                    self._pressed = True
             self._sleep(wait)
             waited += wait
+            with self._lock:  # a Retry-After that came while this request slept holds it too
+                if self._held_until <= self._clock():
+                    return waited
 
+    def succeeded(self) -> None:
+        """A request was answered: it counts toward the accepted rate, and after a second of holding
+        requests back without a 429 the pace rises."""
+        if not self.adaptive:
+            return
+        with self._lock:
+            now = self._clock()
+            if self._first_answer is None:
+                self._first_answer = now
+            self._accepted.append(now)
+            while self._accepted[0] <= now - self.WINDOW:
+                self._accepted.popleft()
+            if self._pressed and math.isfinite(self.rate) and now - self._last_change >= 1.0:
+                raised = self.rate + max(1.0, self.rate * self.INCREASE)
+                self.rate = min(raised, self.ceiling) if self.ceiling else raised
+                self._last_change = now
+                self._pressed = False
 
-def default_rate_limit(api_key: str) -> float:
-    """25 requests/s for test-mode keys, 100 for live keys (docs/REFERENCE.md §1)."""
-    return 25.0 if api_key.startswith(("sk_test_", "rk_test_")) else 100.0
+    def throttled(self) -> None:
+        """The server answered 429: pace a little under what it accepted in the last second."""
+        if not self.adaptive:
+            return
+        with self._lock:
+            now = self._clock()
+            if now - self._last_cut < self.COOLDOWN:
+                return  # an answer to a request sent before the last cut
+            while self._accepted and self._accepted[0] <= now - self.WINDOW:
+                self._accepted.popleft()
+            # over the last second, or since the first answer when the run is younger than that
+            span = min(self.WINDOW, now - self._first_answer) if self._first_answer is not None else self.WINDOW
+            accepted = len(self._accepted) / max(span, 0.05)
+            target = min(self.rate, accepted) * self.DECREASE
+            if math.isfinite(self.rate):  # a client short of CPU answers few requests: never cut too deep
+                target = max(target, self.rate * self.MAX_CUT)
+            self.rate = max(self.MIN_RATE, target)
+            self._last_change = self._last_cut = now
+            self._pressed = False
+            self.cuts += 1
 
 
 class _BearerAuth(requests.auth.AuthBase):
@@ -212,8 +281,8 @@ class StripeClient:
         self.api_base = api_base.rstrip("/")
         self.account_id = account_id or None
         self.api_version = api_version or STRIPE_API_VERSION
-        rate = default_rate_limit(api_key) if max_requests_per_second is None else max_requests_per_second
-        self.limiter = RateLimiter(rate, sleep=sleep, clock=clock)
+        # None: no fixed cap, the pace follows Stripe's 429s; > 0: a cap as well; 0: never paced (I15)
+        self.limiter = RateLimiter(max_requests_per_second, sleep=sleep, clock=clock)
         self.retry = retry or RetryPolicy()
         self._session_factory = session_factory
         self._local = threading.local()
@@ -349,10 +418,13 @@ class StripeClient:
         response, content = self._send(url, params)
         server_date = self._observe_date(response)
         status = response.status_code
-        if status == 200:
-            return _decode(content, response, raw_list, embedded), server_date
         if status == 429:
             self.stats.add(rate_limited=1)
+            self.limiter.throttled()  # the pace drops under what Stripe accepted (I15)
+        else:
+            self.limiter.succeeded()
+        if status == 200:
+            return _decode(content, response, raw_list, embedded), server_date
         should_retry = response.headers.get("Stripe-Should-Retry", "").strip().lower()
         if should_retry == "true" or (should_retry != "false" and (status in (409, 429) or status >= 500)):
             raise _Retryable(f"HTTP {status}{error_suffix(response)}", response)

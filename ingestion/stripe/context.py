@@ -19,8 +19,6 @@ from ingestion.stripe.stored import Warehouse
 
 logger = logging.getLogger("ingestion.stripe")
 
-DEFAULT_OVERLAP_SECONDS = 60
-DEFAULT_BATCH_ROWS = 10_000  # rows per Arrow table handed to dlt: dlt spends ~5 ms per item (I12)
 POLL_SECONDS = 0.02  # how long a resource waits for a page before letting dlt run another resource
 
 
@@ -69,6 +67,7 @@ class RunStats:
     warnings: list[str] = field(default_factory=list)
     requests: int = 0
     retries: int = 0
+    rate_limited: int = 0  # answers 429 (each retried; the pace follows them, I15)
     # one entry per dlt run of a pipelined backfill (I11): resources and seconds per dlt step
     runs: list[dict[str, Any]] = field(default_factory=list)
     # the webhook spool this run read (I13); the pipeline removes its consumed files after the load

@@ -25,7 +25,7 @@ import dlt
 
 from ingestion.stripe.changes import EventApplier, sweep
 from ingestion.stripe.context import POLL_SECONDS, ResourceStats, SourceContext
-from ingestion.stripe.listing import Listed, ParallelLister, Slice, list_resource
+from ingestion.stripe.listing import Listed, ParallelLister, Slice, list_resource, resource_lister
 from ingestion.stripe.pages import PageReader
 from ingestion.stripe.rows import RowBatch, TableBatcher, empty_table
 from ingestion.stripe.settings import EVENT, ResourceSpec
@@ -67,6 +67,7 @@ class ResourceExtractor:
             self.stats.seconds += time.monotonic() - started
             self.ctx.stats.requests = self.client.stats.requests
             self.ctx.stats.retries = self.client.stats.retries
+            self.ctx.stats.rate_limited = self.client.stats.rate_limited
 
     def _extract(self) -> Iterator[Any]:
         """List (full, incremental or relist), apply events, sweep, then commit the cursors."""
@@ -83,12 +84,27 @@ class ResourceExtractor:
             self.listed.seen_ids = set()
         listed_at = now  # every page is requested after this (server clock)
         reader = PageReader(ctx, spec, track_ids=mode == "relist")
-        yield from list_resource(ctx, spec, state, reader, self.listed, self.out, lo)
         new_events_cursor = listed_at
-        if mode == "incremental" and spec.mutable and spec.event_types:
-            events_started = self.client.now()
-            yield from EventApplier(ctx, spec, self.stats, self.out).apply(int(events_cursor or 0) - ctx.overlap)
-            new_events_cursor = events_started
+        if mode != "incremental":
+            yield from list_resource(ctx, spec, state, reader, self.listed, self.out, lo)
+        else:
+            # An incremental run is a page or two per list: both lists start now, one thread each
+            # (more only when a page says there is more), and the first `None` hands control back to
+            # dlt so every resource's requests are in flight before any result is read (I15).
+            lister = resource_lister(ctx, spec, state, reader, lo, start_workers=1).start()
+            applier = EventApplier(ctx, spec, self.stats, self.out) if spec.mutable and spec.event_types else None
+            events_lo = int(events_cursor or 0) - ctx.overlap
+            events = applier.lister(events_lo, start_workers=1).start() if applier is not None else None
+            try:
+                yield None
+                yield from list_resource(ctx, spec, state, reader, self.listed, self.out, lo, lister)
+                if applier is not None:
+                    # the new events cursor stays `now`: taken before the events request was sent
+                    yield from applier.apply(events_lo, events)
+            finally:
+                lister.close()
+                if events is not None:
+                    events.close()
         if mode == "relist":
             yield from self.out.flush(force=True)
             tables = sweep(ctx, spec, self.listed.seen_ids or set(), self.listed.seen_sub_ids, lo, now)
@@ -158,9 +174,13 @@ class EventTableExtractor(ResourceExtractor):
             workers=ctx.workers,
             page_size=ctx.page_size,
             raw=True,
+            start_workers=1 if cursor is not None else None,  # incremental: as `ResourceExtractor` (I15)
         )
         spooled = ctx.spool.events_for(self.spec) if ctx.spool is not None and cursor is not None else []
         listed: set[str] = set()
+        if cursor is not None:
+            lister.start()
+            yield None  # the other resources send their first requests meanwhile
         for result in lister.poll(POLL_SECONDS):
             if result is None:
                 yield None  # nothing ready: let dlt advance the other resources meanwhile

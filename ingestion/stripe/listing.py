@@ -81,6 +81,7 @@ class ParallelLister(Generic[R]):
         keep_pages: int = 2,
         raw: bool = False,
         embedded: tuple[str, ...] = (),
+        start_workers: int | None = None,
     ) -> None:
         self.client = client
         self.path = path
@@ -91,7 +92,11 @@ class ParallelLister(Generic[R]):
         self.raw = raw  # pages hold `RawObject`s (I10)
         self.embedded = embedded  # list fields sliced out of each object as it is read
         self.keep_pages = max(1, keep_pages)
+        # threads started up front; the others (up to `workers`) only when a page says there is more
+        # to split: an incremental run's list is usually one page, and a thread start costs (I15)
+        self.start_workers = self.workers if start_workers is None else max(1, min(self.workers, start_workers))
         self._slices: deque[Slice] = deque(slices)
+        self._threads: list[threading.Thread] = []
         self._cond = threading.Condition()
         self._active = 0
         self._idle = 0
@@ -108,21 +113,37 @@ class ParallelLister(Generic[R]):
             if item is not None:
                 yield item
 
+    def start(self) -> ParallelLister[R]:
+        """Send the first requests now (idempotent): a resource can start its lists, hand control back
+        to dlt so the other resources start theirs, and read the results later (I15)."""
+        with self._cond:
+            if self._threads or not self._slices:
+                return self
+            # every slice (variant) gets a worker at once: unsplit ones never hand work to a later one
+            count = max(self.start_workers, min(self.workers, len(self._slices)))
+            for _ in range(count):
+                self._spawn()
+        return self
+
+    def close(self) -> None:
+        """Stop a lister whose results will not be read (workers end after their current request)."""
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+
     def poll(self, wait: float | None = 0.05) -> Iterator[R | None]:
         """Every result, and `None` whenever nothing arrived within `wait` seconds.
 
         Lets a dlt resource hand control back to dlt's round-robin extraction (a generator yielding
         `None` yields nothing) so that all resources page Stripe at the same time.
         """
-        if not self._slices:
-            return
-        count = self.workers if self.split else min(self.workers, len(self._slices))
-        threads = [threading.Thread(target=self._worker, name=f"stripe-list-{i}", daemon=True) for i in range(count)]
-        for thread in threads:
-            thread.start()
+        self.start()
         finished = 0
         try:
-            while finished < len(threads):
+            while True:
+                with self._cond:
+                    if finished >= len(self._threads):  # a worker spawns others before it is done
+                        break
                 try:
                     item = self._out.get(timeout=wait)
                 except queue.Empty:
@@ -135,7 +156,7 @@ class ParallelLister(Generic[R]):
                 else:
                     yield item
         finally:
-            self._shutdown(threads)
+            self._shutdown(list(self._threads))
 
     def _shutdown(self, threads: list[threading.Thread]) -> None:
         with self._cond:
@@ -149,6 +170,12 @@ class ParallelLister(Generic[R]):
                 self._out.get(timeout=0.05)
 
     # -- workers ---------------------------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        """One more worker (call with `_cond` held): it counts as idle until it takes a slice."""
+        thread = threading.Thread(target=self._worker, name=f"stripe-list-{len(self._threads)}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
 
     def _put(self, item: Any) -> bool:
         while True:
@@ -220,7 +247,8 @@ class ParallelLister(Generic[R]):
             newest = page.data[0].get("created")
             if self.split and lo is not None and isinstance(oldest, int) and isinstance(newest, int):
                 with self._cond:
-                    if self._idle > 0 and not self._slices and oldest - lo >= 2:
+                    spare = self._idle > 0 or len(self._threads) < self.workers
+                    if spare and not self._slices and oldest - lo >= 2 and not self._stop:
                         # keep about `keep_pages` more pages at this page's density, hand off the rest
                         mid = oldest - (newest - oldest + 1) * self.keep_pages
                         if mid <= lo:  # less than that is left: halve it
@@ -228,6 +256,8 @@ class ParallelLister(Generic[R]):
                         self._slices.append(Slice(task.params, lo, mid))
                         self.splits += 1
                         lo = mid
+                        if self._idle == 0:
+                            self._spawn()
                         self._cond.notify()
 
 
@@ -251,22 +281,19 @@ class Listed:
                 self.seen_sub_ids[name].update(ids)
 
 
-def list_resource(
+def resource_lister(
     ctx: SourceContext,
     spec: ResourceSpec,
     state: dict[str, Any],
     reader: PageReader,
-    listed: Listed,
-    out: TableBatcher,
     lo: int,
-) -> Iterator[Any]:
-    """Every object of `spec` created since `lo` (all variants), rows out through `out`; yields `None`
-    while no page is ready, so dlt advances the other resources meanwhile. An endpoint that rejects
-    the `created` filter is listed whole and filtered here, and the state remembers it."""
+    start_workers: int | None = None,
+) -> ParallelLister[PageResult]:
+    """The lister of every object of `spec` created since `lo` (all variants), not started yet."""
     split = spec.created_filter and not state.get("created_filter_unsupported")
     slices = [Slice(params, lo) if split else Slice(params) for params in spec.variant_params()]
     client_side_lo = None if split else lo
-    lister = ParallelLister(
+    return ParallelLister(
         ctx.client,
         spec.path,
         slices,
@@ -276,7 +303,27 @@ def list_resource(
         split=split,
         raw=True,
         embedded=tuple(sub.field for sub in spec.sub_lists),
+        start_workers=start_workers,
     )
+
+
+def list_resource(
+    ctx: SourceContext,
+    spec: ResourceSpec,
+    state: dict[str, Any],
+    reader: PageReader,
+    listed: Listed,
+    out: TableBatcher,
+    lo: int,
+    lister: ParallelLister[PageResult] | None = None,
+) -> Iterator[Any]:
+    """Every object of `spec` created since `lo` (all variants), rows out through `out`; yields `None`
+    while no page is ready, so dlt advances the other resources meanwhile. `lister`: the one
+    `resource_lister` made for this listing, maybe started already. An endpoint that rejects the
+    `created` filter is listed whole and filtered here, and the state remembers it."""
+    split = spec.created_filter and not state.get("created_filter_unsupported")
+    if lister is None:
+        lister = resource_lister(ctx, spec, state, reader, lo)
     try:
         for result in lister.poll(POLL_SECONDS):
             if result is None:

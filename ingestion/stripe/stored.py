@@ -177,3 +177,30 @@ class DltWarehouse:
 
     def has_rows(self, table: str) -> bool:
         return bool(self._query(table, "1", "TRUE", [], " LIMIT 1"))
+
+    def tables_with_rows(self, tables: Sequence[str]) -> set[str]:
+        """Which of `tables` exist and hold a row: one connection and one catalog query for all (a
+        connection per table cost ~25 ms each on a first run, I15), then one `LIMIT 1` per table found."""
+        pipeline = self._get_pipeline()
+        if pipeline is None or pipeline.destination is None or not tables:
+            return set()
+        try:
+            return self._tables_with_rows(pipeline, tables)
+        except Exception:  # a destination without this catalog view: ask table by table, as before
+            return {table for table in tables if self.has_rows(table)}
+
+    def _tables_with_rows(self, pipeline: Any, tables: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        with pipeline.sql_client() as client:
+            if not client.has_dataset():
+                return found
+            marks = ", ".join(["%s"] * len(tables))
+            existing = client.execute_sql(
+                f"SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name IN ({marks})",
+                client.dataset_name,
+                *tables,
+            )
+            for (name,) in existing or []:
+                if client.execute_sql(f"SELECT 1 FROM {client.make_qualified_table_name(name)} LIMIT 1"):
+                    found.add(name)
+        return found

@@ -23,7 +23,7 @@
 
 
 {% macro data_tests_passed_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema=target.schema,
+    {{ return(api.Relation.create(database=target_database(), schema=target.schema,
                                   identifier='dbt_data_tests_passed')) }}
 {%- endmacro %}
 
@@ -40,7 +40,7 @@
 {% macro create_data_tests_passed() -%}
     create table if not exists {{ data_tests_passed_relation() }} (
         tests_fingerprint {{ dbt.type_string() }},
-        passed_through {{ dbt.type_timestamp() }} with time zone
+        passed_through {{ type_timestamptz() }}
     )
 {%- endmacro %}
 
@@ -73,6 +73,17 @@
     {%- if tests | length == 0 or passed | length != tests | length -%}
         {{ return('') }}
     {%- endif -%}
-    delete from {{ data_tests_passed_relation() }};
-    insert into {{ data_tests_passed_relation() }} values ('{{ data_tests_fingerprint() }}', {{ built_at() }})
+    {{ replace_rows_with_values(data_tests_passed_relation(),
+                                "'" ~ data_tests_fingerprint() ~ "', " ~ built_at()) }}
+{%- endmacro %}
+
+
+{# SQL that makes `values` (one row's literals) the only row of `relation`. #}
+{% macro replace_rows_with_values(relation, values) -%}
+    {{ return(adapter.dispatch('replace_rows_with_values', 'stripe_revenue')(relation, values)) }}
+{%- endmacro %}
+
+{% macro default__replace_rows_with_values(relation, values) -%}
+    delete from {{ relation }};
+    insert into {{ relation }} values ({{ values }})
 {%- endmacro %}

@@ -37,7 +37,7 @@
 #}
 {% macro max_timestamp_literal(column, from_sql) -%}
     {%- set result = run_query(
-        "select strftime(max(" ~ column ~ ") at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') from " ~ from_sql) -%}
+        "select " ~ timestamptz_text_utc("max(" ~ column ~ ")") ~ " from " ~ from_sql) -%}
     {%- set latest = result.rows[0][0] -%}
     {{ return(none if latest is none else timestamptz_literal(latest ~ '+00')) }}
 {%- endmacro %}
@@ -45,7 +45,7 @@
 
 {# `text` (a timestamp with its offset, or '-infinity') as a timestamp with time zone literal. #}
 {% macro timestamptz_literal(text) -%}
-    {{ return("cast('" ~ text ~ "' as " ~ dbt.type_timestamp() ~ " with time zone)") }}
+    {{ return("cast('" ~ text ~ "' as " ~ type_timestamptz() ~ ")") }}
 {%- endmacro %}
 
 
@@ -118,14 +118,14 @@
     {%- if execute and is_incremental() -%}
         {%- if settings_checked -%}
             {%- set other = run_query("select count(*) from (select 1 from " ~ this ~ " where mrr_settings <> '"
-                                      ~ mrr_build_settings() ~ "' limit 1)") -%}
+                                      ~ mrr_build_settings() ~ "' limit 1) as other_settings") -%}
             {%- if other.rows[0][0] > 0 -%}
                 {{ return("cast('0001-01-01' as date)") }}
             {%- endif -%}
         {%- endif -%}
         {%- set result = run_query(
-            "select strftime(least((" ~ previous_as_of_month_sql ~ "), (select max(month_start) from "
-            ~ ref('int_months_spanned') ~ " where is_as_of_month)) - interval 1 month, '%Y-%m-%d')") -%}
+            "select " ~ date_text(add_months("least((" ~ previous_as_of_month_sql ~ "), (select max(month_start) from "
+            ~ ref('int_months_spanned') ~ " where is_as_of_month))", -1))) -%}
         {%- set floor = result.rows[0][0] -%}
         {%- if floor is not none -%}
             {{ return("cast('" ~ floor ~ "' as date)") }}
@@ -152,7 +152,7 @@
 {% macro mrr_movements_month_floor() -%}
     {%- if execute and is_incremental() -%}
         {%- set other_base = run_query("select count(*) from (select 1 from " ~ this ~ " where currency <> '"
-                                       ~ base_currency() ~ "' limit 1)") -%}
+                                       ~ base_currency() ~ "' limit 1) as other_base") -%}
         {%- if other_base.rows[0][0] > 0 -%}
             {{ return("cast('0001-01-01' as date)") }}
         {%- endif -%}
@@ -193,10 +193,10 @@
     {%- set scope = {'incremental': false, 'since': none, 'fx_floors': {}} -%}
     {%- if execute and is_incremental() -%}
         {%- set changed = run_query("select count(*) from (select 1 from " ~ this ~ " where build_settings <> '"
-                                    ~ revenue_items_build_settings() ~ "' limit 1)") -%}
+                                    ~ revenue_items_build_settings() ~ "' limit 1) as other_settings") -%}
         {%- if changed.rows[0][0] == 0 -%}
             {%- do scope.update({'incremental': true, 'since': incremental_watermark('synced_at')}) -%}
-            {%- set floors = run_query("select original_currency, strftime(min(cast(recognized_at as date)), '%Y-%m-%d') from "
+            {%- set floors = run_query("select original_currency, " ~ date_text("min(cast(recognized_at as date))") ~ " from "
                                        ~ this ~ " where is_fx_estimated group by original_currency") -%}
             {%- for row in floors.rows -%}
                 {%- do scope.fx_floors.update({row[0]: row[1]}) -%}
@@ -257,12 +257,18 @@
     settings changed), first keeping them for the change log (revenue_items_keep_rebuilt).
 #}
 {% macro revenue_items_delete_rebuilt() -%}
+    {%- if keeps_change_log() %}
     {{ revenue_item_changes_create(this) }};
+    {%- endif %}
     {%- if is_incremental() %}
         {%- set scope = revenue_items_rebuild_scope() %}
         {%- if scope.incremental %}
     {{ revenue_items_keep_rebuilt(scope) }};
-    delete from {{ this }} where rowid in (select kept_rowid from revenue_items_rebuilt_before)
+            {%- if physical_row_id() %}
+    delete from {{ this }} where {{ physical_row_id() }} in (select kept_row_id from revenue_items_rebuilt_before)
+            {%- else %}
+    delete from {{ this }} where {{ revenue_items_rebuilt(scope) }}
+            {%- endif %}
         {%- else %}
     delete from {{ this }}
         {%- endif %}

@@ -30,8 +30,8 @@
     {%- set missing = [] -%}
     {%- set relation = adapter.get_relation(this.database, this.schema, this.identifier) -%}
     {%- if relation is not none -%}
-        {#- a DESCRIBE by run_query: adapter.get_columns_in_relation builds a whole macro context (S10) -#}
-        {%- set present = run_query("select lower(column_name) from (describe " ~ relation ~ ")").columns[0].values() -%}
+        {#- one query: adapter.get_columns_in_relation builds a whole macro context (S10) -#}
+        {%- set present = column_names_now(relation) -%}
         {%- for column in expected if column | lower not in present -%}
             {%- do missing.append(column) -%}
         {%- endfor -%}

@@ -11,6 +11,20 @@
     that did not move) log nothing.
 #}
 
+{#
+    Whether the engine keeps the log and the readers' kept copies (revenue_monthly_keep_customers): not
+    Spark, where every incremental model is rebuilt whole (X2), so no reader needs them (and its parquet
+    tables could not delete a reader's months from the log).
+#}
+{% macro keeps_change_log() -%}
+    {{ return(adapter.dispatch('keeps_change_log', 'stripe_revenue')()) }}
+{%- endmacro %}
+
+{% macro default__keeps_change_log() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+
 {# The models that read the log: each gets its own copy of every logged month. #}
 {% macro revenue_item_change_readers() -%}
     {{ return(['fct_revenue_monthly', 'fct_top_customers_monthly']) }}
@@ -37,19 +51,21 @@
 {# The log exists (pre-hook of fct_revenue_items; `items`: its relation). #}
 {% macro revenue_item_changes_create(items) -%}
     create table if not exists {{ revenue_item_changes_relation(items) }} (
-        reader {{ dbt.type_string() }}, month_start date, logged_at timestamp with time zone
+        reader {{ dbt.type_string() }}, month_start date, logged_at {{ type_timestamptz() }}
     )
 {%- endmacro %}
 
 
 {#
     Pre-hook of fct_revenue_items, incremental `scope` (revenue_items_rebuild_scope): keep the rows
-    about to be rebuilt (with their rowid, which the delete then uses) in a temporary table, for the
-    post-hook to compare with the rows written in their place.
+    about to be rebuilt (with their physical row id where the engine has one, which the delete then
+    uses) in a temporary table, for the post-hook to compare with the rows written in their place.
 #}
 {% macro revenue_items_keep_rebuilt(scope) -%}
-    create or replace temp table revenue_items_rebuilt_before as
-    select rowid as kept_rowid, {{ revenue_item_change_columns() | join(', ') }}
+    drop table if exists revenue_items_rebuilt_before;
+    create temporary table revenue_items_rebuilt_before as
+    select {% if physical_row_id() %}{{ physical_row_id() }} as kept_row_id, {% endif -%}
+        {{ revenue_item_change_columns() | join(', ') }}
     from {{ this }}
     where {{ revenue_items_rebuilt(scope) }}
 {%- endmacro %}
@@ -60,9 +76,7 @@
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set found = run_query("select count(*) from duckdb_tables()"
-                              ~ " where temporary and table_name = 'revenue_items_rebuilt_before'") -%}
-    {{ return(found.rows[0][0] > 0) }}
+    {{ return(temp_table_exists('revenue_items_rebuilt_before')) }}
 {%- endmacro %}
 
 
@@ -72,6 +86,9 @@
     by their `built_at` (S11): the latest row groups, so DuckDB skips the rest by their zone maps.
 #}
 {% macro revenue_items_log_changes() -%}
+    {%- if not keeps_change_log() -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set readers = revenue_item_change_readers() -%}
     {%- if revenue_items_kept_rebuilt() %}
     insert into {{ revenue_item_changes_relation(this) }} (reader, month_start, logged_at)
@@ -97,7 +114,7 @@
         select distinct {{ month_start('recognized_at') }} as month_start from differing
     )
 
-    select readers.reader, months.month_start, now()
+    select readers.reader, months.month_start, {{ dbt.current_timestamp() }}
     from months
     cross join (
         {%- for reader in readers %}
@@ -108,7 +125,7 @@
     {%- else %}
     insert into {{ revenue_item_changes_relation(this) }} (reader, month_start, logged_at)
     {%- for reader in readers %}
-    select '{{ reader }}', null, now(){% if not loop.last %} union all{% endif %}
+    select '{{ reader }}', cast(null as date), {{ dbt.current_timestamp() }}{% if not loop.last %} union all{% endif %}
     {%- endfor %}
     {%- endif %}
 {%- endmacro %}
@@ -129,10 +146,10 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set result = run_query(
-        "select month_start is null as every_month, strftime(month_start, '%Y-%m-%d') from (select month_start from "
+        "select month_start is null as every_month, " ~ date_text('month_start') ~ " as month_text from (select month_start from "
         ~ log ~ " where reader = '" ~ model.name ~ "'"
         ~ (" union select month_start from (" ~ extra_months_sql ~ ") as extra" if extra_months_sql else "")
-        ~ ") as months group by all order by 2") -%}
+        ~ ") as months group by month_start order by 2") -%}
     {%- set months = [] -%}
     {%- for row in result.rows -%}
         {%- if row[0] -%}
@@ -164,9 +181,7 @@
     {%- set log = revenue_item_changes_relation(ref('fct_revenue_items')) -%}
     {%- set log_exists = true -%}
     {%- if execute -%}
-        {%- set found = run_query("select count(*) from duckdb_tables() where database_name = '" ~ log.database
-                                  ~ "' and schema_name = '" ~ log.schema ~ "' and table_name = '" ~ log.identifier ~ "'") -%}
-        {%- set log_exists = found.rows[0][0] > 0 -%}
+        {%- set log_exists = relation_exists_now(log) -%}
     {%- endif -%}
     {%- if is_incremental() %}
     delete from {{ this }} where {{ in_months('month_start', months) }};
@@ -216,6 +231,9 @@
 
 {# Post-hook of fct_revenue_monthly: keep the customer attributes this build grouped by (unless the copy has them). #}
 {% macro revenue_monthly_keep_customers() -%}
+    {%- if not keeps_change_log() -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set kept = revenue_monthly_customers_relation() -%}
     {%- if execute and adapter.get_relation(kept.database, kept.schema, kept.identifier) is not none -%}
         {%- set differing = run_query(
@@ -228,7 +246,8 @@
             {{ return('') }}
         {%- endif -%}
     {%- endif -%}
-    create or replace table {{ kept }} as
+    drop table if exists {{ kept }};
+    create table {{ kept }} as
     select source_label, customer_id, country, cohort from {{ ref('dim_customers') }}
 {%- endmacro %}
 

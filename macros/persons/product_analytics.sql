@@ -22,9 +22,9 @@
     {%- if configured -%}
         {%- set parts = (configured | string).split('.') | map('trim') | list -%}
         {%- if parts | length == 1 -%}
-            {%- set relation = api.Relation.create(database=target.database, schema=target.schema, identifier=parts[0]) -%}
+            {%- set relation = api.Relation.create(database=target_database(), schema=target.schema, identifier=parts[0]) -%}
         {%- elif parts | length == 2 -%}
-            {%- set relation = api.Relation.create(database=target.database, schema=parts[0], identifier=parts[1]) -%}
+            {%- set relation = api.Relation.create(database=target_database(), schema=parts[0], identifier=parts[1]) -%}
         {%- elif parts | length == 3 -%}
             {%- set relation = api.Relation.create(database=parts[0], schema=parts[1], identifier=parts[2]) -%}
         {%- else -%}
@@ -95,7 +95,7 @@
     json_extract_string({{ json_expr }}, '$."{{ key | replace("'", "''") | replace('"', '\\"') }}"')
 {%- endmacro %}
 
-{% macro default__json_object_key_text(json_expr, key) -%}
+{% macro postgres__json_object_key_text(json_expr, key) -%}
     (case when jsonb_typeof(cast({{ json_expr }} as jsonb)) = 'object'
         then cast({{ json_expr }} as jsonb) ->> '{{ key | replace("'", "''") }}' end)
 {%- endmacro %}
@@ -120,11 +120,20 @@
     end
 {%- endmacro %}
 
-{% macro default__json_object_with_key(json_expr, key, value_expr) -%}
-    case
+{#- merged as jsonb, returned as json: the type the marts declare on both engines (DECISIONS.md X1) -#}
+{% macro postgres__json_object_with_key(json_expr, key, value_expr) -%}
+    cast(case
         when {{ value_expr }} is null then cast({{ json_expr }} as jsonb)
         else (case when jsonb_typeof(cast({{ json_expr }} as jsonb)) = 'object' then cast({{ json_expr }} as jsonb)
-                   else '{}'::jsonb end)
+                   else cast('{}' as jsonb) end)
              || jsonb_build_object('{{ key | replace("'", "''") }}', cast({{ value_expr }} as text))
-    end
+    end as json)
+{%- endmacro %}
+
+{% macro default__json_object_key_text(json_expr, key) -%}
+    {{ _json_not_implemented('json_object_key_text') }}
+{%- endmacro %}
+
+{% macro default__json_object_with_key(json_expr, key, value_expr) -%}
+    {{ _json_not_implemented('json_object_with_key') }}
 {%- endmacro %}

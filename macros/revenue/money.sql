@@ -27,8 +27,14 @@
     round({{ x }})
 {%- endmacro %}
 
+{#-
+    Standard SQL, exact for double and decimal alike: abs(x) - floor(abs(x)) is exact in binary floating
+    point, unlike floor(abs(x) + 0.5) (0.49999999999999994 + 0.5 rounds up to 1). Postgres' round(double)
+    rounds half to even; its round(numeric) would first cut a double to 15 digits.
+-#}
 {% macro default__round_half_away(x) -%}
-    (sign({{ x }}) * floor(abs({{ x }}) + 0.5))
+    ((case when ({{ x }}) < 0 then -1 else 1 end)
+     * (floor(abs({{ x }})) + case when abs({{ x }}) - floor(abs({{ x }})) >= 0.5 then 1 else 0 end))
 {%- endmacro %}
 
 {#
@@ -42,7 +48,7 @@
     case
         when {{ currency }} = '{{ base_currency() }}' then cast({{ amount_minor }} as bigint)
         else cast({{ round_half_away(
-            'cast(' ~ amount_minor ~ ' as double) / power(10, ' ~ exponent ~ ') * ' ~ fx_factor
+            'cast(' ~ amount_minor ~ ' as ' ~ type_double() ~ ') / power(10, ' ~ exponent ~ ') * ' ~ fx_factor
             ~ ' * power(10, ' ~ base_exponent ~ ')') }} as bigint)
     end
 {%- endmacro %}
@@ -69,8 +75,15 @@
     (({{ a }}) // ({{ b }}))
 {%- endmacro %}
 
+{#- exact on numeric(38, 0): a numeric `/` rounds to some digits first, so floor(a / b) could be one off -#}
+{% macro postgres__int_div(a, b) -%}
+    div(({{ a }}), ({{ b }}))
+{%- endmacro %}
+
+{#- standard SQL has no exact integer division of decimals -#}
 {% macro default__int_div(a, b) -%}
-    floor(({{ a }}) / ({{ b }}))
+    {{ exceptions.raise_compiler_error("int_div is not implemented for adapter " ~ adapter.type() ~ ": add a "
+        ~ adapter.type() ~ "__int_div macro (macros/revenue/money.sql), exact on " ~ wide_integer_type()) }}
 {%- endmacro %}
 
 {% macro int_mod(a, b) -%}

@@ -17,8 +17,23 @@
     try_cast({{ text }} as bigint)
 {%- endmacro %}
 
+{#-
+    Postgres has no try_cast: only a number's text is cast (as DuckDB's try_cast reads it: a decimal rounds
+    half away from zero, an exponent is applied), and only within 64 bits. Nested cases: Postgres does
+    not promise to evaluate the operands of `and` in order.
+-#}
+{% macro postgres__json_integer(text) -%}
+    {%- set as_text = 'cast(' ~ text ~ ' as text)' -%}
+    (case when {{ as_text }} ~ '^ *[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,3})? *$' then
+        case when cast({{ as_text }} as numeric) between -9223372036854775808.5 and 9223372036854775807.49
+            then cast(cast({{ as_text }} as numeric) as bigint) end end)
+{%- endmacro %}
+
+{#- dbt's safe_cast is a plain cast where the engine has no safe one: a bad amount would stop the build (D6) -#}
 {% macro default__json_integer(text) -%}
-    cast({{ text }} as {{ dbt.type_bigint() }})
+    {{ exceptions.raise_compiler_error("json_integer is not implemented for adapter " ~ adapter.type()
+        ~ ": add a " ~ adapter.type() ~ "__json_integer macro (macros/stripe/stripe_amounts.sql) that yields null "
+        ~ "for text that is not a 64-bit integer") }}
 {%- endmacro %}
 
 

@@ -32,6 +32,16 @@
                'parent_id', 'account_id', 'synced_at']) }}
 {%- endmacro %}
 
+{#- the rows of one raw table as staging reads them: the table itself where dlt merged each id into one row;
+    on Spark the lake keeps every version (macros/adapters/spark/sql.sql) -#}
+{% macro stripe_raw_relation(relation) -%}
+    {{ return(adapter.dispatch('stripe_raw_relation', 'stripe_revenue')(relation)) }}
+{%- endmacro %}
+
+{% macro default__stripe_raw_relation(relation) -%}
+    {{ return(relation) }}
+{%- endmacro %}
+
 {% macro stripe_source(table_name, incremental_since=none) -%}
     {#- incremental_since: in an incremental run of the calling model, keep only raw rows with
         `synced_at` after that model's latest `incremental_since` value for the same source
@@ -51,7 +61,7 @@
                                                   identifier=prefix ~ base.identifier) -%}
             {%- if found is none and not adapter.check_schema_exists(base.database, base.schema) -%}
                 {{ exceptions.raise_compiler_error(
-                    "The raw Stripe schema '" ~ base.schema ~ "' does not exist in " ~ (base.database or target.database)
+                    "The raw Stripe schema '" ~ base.schema ~ "' does not exist in " ~ (base.database or target_database() or target.schema)
                     ~ ": load Stripe first (`dlt pipeline stripe run`, or `stripe-revenue demo` for the fake account), "
                     ~ "then run `dbt build`. Set DUCKDB_PATH to the warehouse the ingestion wrote.") }}
             {%- endif -%}
@@ -68,24 +78,24 @@
                     the raw table by its synced_at zone maps and never reads the JSON of older rows
                     (30x faster on a million rows) -#}
                 {%- set since_filter = " where synced_at > coalesce((select max(" ~ incremental_since ~ ") from "
-                    ~ this ~ " where source_label = '" ~ label ~ "'), '-infinity'::timestamptz)" -%}
+                    ~ this ~ " where source_label = '" ~ label ~ "'), " ~ timestamptz_literal('-infinity') ~ ")" -%}
             {%- endif -%}
             {%- do selects.append(
                 "select '" ~ label ~ "' as source_label, "
-                ~ stripe_raw_columns() | join(', ') ~ " from " ~ relation ~ since_filter) -%}
+                ~ stripe_raw_columns() | join(', ') ~ " from " ~ stripe_raw_relation(relation) ~ since_filter) -%}
         {%- else -%}
             {%- do selects.append(
                 "select '" ~ label ~ "' as source_label, "
                 ~ "cast(null as " ~ dbt.type_string() ~ ") as id, "
                 ~ "cast(null as " ~ dbt.type_bigint() ~ ") as created, "
-                ~ "cast(null as " ~ dbt.type_string() ~ ") as data, "
+                ~ "cast(null as " ~ type_json() ~ ") as data, "
                 ~ "cast(null as " ~ dbt.type_string() ~ ") as api_version, "
                 ~ "cast(null as " ~ dbt.type_bigint() ~ ") as state_at, "
                 ~ "cast(null as " ~ dbt.type_boolean() ~ ") as is_deleted, "
                 ~ "cast(null as " ~ dbt.type_bigint() ~ ") as deleted_at, "
                 ~ "cast(null as " ~ dbt.type_string() ~ ") as parent_id, "
                 ~ "cast(null as " ~ dbt.type_string() ~ ") as account_id, "
-                ~ "cast(null as " ~ dbt.type_timestamp() ~ ") as synced_at "
+                ~ "cast(null as " ~ type_timestamptz() ~ ") as synced_at "
                 ~ "where 1 = 0") -%}
         {%- endif -%}
     {%- endfor -%}

@@ -40,7 +40,7 @@ changed_invoice_references as (
     select source_label, charge_id, payment_intent_id from changed_invoices
     union all
     {{ json_extract_fields(
-        '(select source_label, ' ~ json_array_unnest('payments_json') ~ ' from changed_invoices where has_several_payments)',
+        '(select source_label, ' ~ json_array_unnest('payments_json') ~ ' from changed_invoices where has_several_payments) as several_payments',
         'element', {
             'charge_id': ['payment.charge.id', 'payment.charge'],
             'payment_intent_id': ['payment.payment_intent.id', 'payment.payment_intent'],

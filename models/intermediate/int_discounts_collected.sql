@@ -88,7 +88,7 @@ final as (
         discount_id,
         coupon_id,
         coalesce(coupon_name, coupon_id) as coupon_name,
-        cast(percent_off as double) as percent_off,
+        cast(percent_off as {{ type_double() }}) as percent_off,
         cast(amount_off as bigint) as amount_off,
         upper(coupon_currency) as coupon_currency,
         duration,

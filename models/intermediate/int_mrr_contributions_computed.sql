@@ -174,12 +174,12 @@ classified as (
         (case when is_proration and amount < 0 then -1 else 1 end) * (
             case
                 when coalesce(is_price_metered, false) then {{ round_minor(
-                    'cast(amount - line_discount_amount - inclusive_tax_amount as double) / interval_months') }}
+                    'cast(amount - line_discount_amount - inclusive_tax_amount as ' ~ type_double() ~ ') / interval_months') }}
                 when inclusive_tax_amount <> 0 and taxed_amount <> 0 then {{ round_minor(
-                    'cast(unit_amount * quantity as double) * (100 - percent_off) * (taxed_amount - inclusive_tax_amount)'
+                    'cast(unit_amount * quantity as ' ~ type_double() ~ ') * (100 - percent_off) * (taxed_amount - inclusive_tax_amount)'
                     ~ ' / (100.0 * interval_months * taxed_amount)') }}
                 else {{ round_minor(
-                    'cast(unit_amount * quantity as double) * (100 - percent_off) / (100 * interval_months)') }}
+                    'cast(unit_amount * quantity as ' ~ type_double() ~ ') * (100 - percent_off) / (100 * interval_months)') }}
             end) as rate,
         '{{ mrr_build_settings() }}' as mrr_settings
     from rated

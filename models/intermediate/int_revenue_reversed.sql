@@ -54,28 +54,29 @@ ordered_events as (
 {%- endset %}
 {%- set q -%}
     case when e.event_kind = 'reversal' and prev.w_after > 0
-        then cast({{ delta }} as double) / prev.w_after else 0 end
+        then cast({{ delta }} as {{ type_double() }}) / prev.w_after else 0 end
 {%- endset %}
 subject_walk as (
     select
         source_label, subject_type, subject_id, cast(0 as bigint) as step,
-        max(subject_total) as w_after, cast(1 as double) as phi_after,
+        cast(max(subject_total) as bigint) as w_after, cast(1 as {{ type_double() }}) as phi_after,
         cast(0 as bigint) as dispute_delta, cast(0 as bigint) as mark_delta,
-        cast(null as bigint) as delta, cast(null as double) as q, cast(null as double) as phi_before,
+        cast(null as bigint) as delta, cast(null as {{ type_double() }}) as q, cast(null as {{ type_double() }}) as phi_before,
         cast(null as bigint) as other_loss
     from ordered_events
     group by source_label, subject_type, subject_id
     union all
     select
-        e.source_label, e.subject_type, e.subject_id, e.step,
-        prev.w_after - {{ delta }} as w_after,
-        prev.phi_after * (1 - {{ q }}) as phi_after,
-        case when e.event_kind = 'reversal' and e.category = 'dispute' then {{ delta }} else prev.dispute_delta end,
-        case when e.event_kind = 'reversal' and e.category = 'bad_debt' then {{ delta }} else prev.mark_delta end,
-        {{ delta }} as delta,
-        {{ q }} as q,
+        -- each column cast to its type in the first term: a recursive CTE keeps one type per column
+        e.source_label, e.subject_type, e.subject_id, cast(e.step as bigint),
+        cast(prev.w_after - {{ delta }} as bigint) as w_after,
+        cast(prev.phi_after * (1 - {{ q }}) as {{ type_double() }}) as phi_after,
+        cast(case when e.event_kind = 'reversal' and e.category = 'dispute' then {{ delta }} else prev.dispute_delta end as bigint),
+        cast(case when e.event_kind = 'reversal' and e.category = 'bad_debt' then {{ delta }} else prev.mark_delta end as bigint),
+        cast({{ delta }} as bigint) as delta,
+        cast({{ q }} as {{ type_double() }}) as q,
         prev.phi_after as phi_before,
-        case when e.event_kind = 'reversal' and not e.takes_all then e.amount - {{ delta }} else 0 end as other_loss
+        cast(case when e.event_kind = 'reversal' and not e.takes_all then e.amount - {{ delta }} else 0 end as bigint) as other_loss
     from subject_walk as prev
     inner join ordered_events as e
         on e.source_label = prev.source_label
@@ -134,14 +135,14 @@ part_recognized_before_events as (
         sum(
             {%- if daily %}
             case
-                when parts.part_end_on <= steps.occurred_on then cast(parts.amount as double)
-                when parts.recognized_on < steps.occurred_on then cast(parts.amount as double)
+                when parts.part_end_on <= steps.occurred_on then cast(parts.amount as {{ type_double() }})
+                when parts.recognized_on < steps.occurred_on then cast(parts.amount as {{ type_double() }})
                     * {{ days_between('parts.recognized_on', 'steps.occurred_on') }}
                     / {{ days_between('parts.recognized_on', 'parts.part_end_on') }}
                 else 0
             end
             {%- else %}
-            case when parts.recognized_on < steps.occurred_on then cast(parts.amount as double) else 0 end
+            case when parts.recognized_on < steps.occurred_on then cast(parts.amount as {{ type_double() }}) else 0 end
             {%- endif %}
         ) as recognized_before
     from parts
@@ -158,7 +159,7 @@ line_events as (
         steps.step, steps.event_id, steps.category, steps.event_kind, steps.occurred_at, steps.q,
         steps.phi_before, steps.phi_after, steps.other_loss,
         case
-            when lines.subject_type = 'charge' then cast(lines.line_amount as double)
+            when lines.subject_type = 'charge' then cast(lines.line_amount as {{ type_double() }})
             else coalesce(part_recognized_before_events.recognized_before, 0)
         end as recognized_before
     from lines
@@ -199,29 +200,31 @@ line_events as (
 line_walk as (
     select
         source_label, subject_type, subject_id, line_id, line_amount, cast(0 as bigint) as step,
-        cast(0 as double) as s_after, cast(0 as double) as r_after, cast(line_amount as double) as d_after,
-        cast(0 as double) as v_after, cast(0 as double) as contra_cum, cast(0 as double) as recovered_cum,
-        cast(0 as double) as dispute_contra, cast(0 as double) as dispute_cleared,
-        cast(0 as double) as dispute_unrecovered,
-        cast(0 as double) as mark_contra, cast(0 as double) as mark_cleared, cast(0 as double) as mark_unrecovered
+        cast(0 as {{ type_double() }}) as s_after, cast(0 as {{ type_double() }}) as r_after, cast(line_amount as {{ type_double() }}) as d_after,
+        cast(0 as {{ type_double() }}) as v_after, cast(0 as {{ type_double() }}) as contra_cum, cast(0 as {{ type_double() }}) as recovered_cum,
+        cast(0 as {{ type_double() }}) as dispute_contra, cast(0 as {{ type_double() }}) as dispute_cleared,
+        cast(0 as {{ type_double() }}) as dispute_unrecovered,
+        cast(0 as {{ type_double() }}) as mark_contra, cast(0 as {{ type_double() }}) as mark_cleared, cast(0 as {{ type_double() }}) as mark_unrecovered
     from lines
     union all
     select
-        prev.source_label, prev.subject_type, prev.subject_id, prev.line_id, prev.line_amount, e.step,
-        e.recognized_before as s_after,
-        {{ r_before }} - ({{ contra }}) as r_after,
-        {{ d_before }} - ({{ cleared }}) as d_after,
-        prev.v_after + ({{ recovered_change }}) as v_after,
-        prev.contra_cum + ({{ contra }}) as contra_cum,
-        prev.recovered_cum + ({{ recovered_change }}) as recovered_cum,
-        case when e.event_kind = 'reversal' and e.category = 'dispute' then {{ contra }} else prev.dispute_contra end,
-        case when e.event_kind = 'reversal' and e.category = 'dispute' then {{ cleared }} else prev.dispute_cleared end,
-        case when e.event_kind = 'reversal' and e.category = 'dispute' then e.q * prev.v_after
-            else prev.dispute_unrecovered end,
-        case when e.event_kind = 'reversal' and e.category = 'bad_debt' then {{ contra }} else prev.mark_contra end,
-        case when e.event_kind = 'reversal' and e.category = 'bad_debt' then {{ cleared }} else prev.mark_cleared end,
-        case when e.event_kind = 'reversal' and e.category = 'bad_debt' then e.q * prev.v_after
-            else prev.mark_unrecovered end
+        -- each column cast to its type in the first term: a recursive CTE keeps one type per column
+        {%- set double = type_double() %}
+        prev.source_label, prev.subject_type, prev.subject_id, prev.line_id, prev.line_amount, cast(e.step as bigint),
+        cast(e.recognized_before as {{ double }}) as s_after,
+        cast({{ r_before }} - ({{ contra }}) as {{ double }}) as r_after,
+        cast({{ d_before }} - ({{ cleared }}) as {{ double }}) as d_after,
+        cast(prev.v_after + ({{ recovered_change }}) as {{ double }}) as v_after,
+        cast(prev.contra_cum + ({{ contra }}) as {{ double }}) as contra_cum,
+        cast(prev.recovered_cum + ({{ recovered_change }}) as {{ double }}) as recovered_cum,
+        cast(case when e.event_kind = 'reversal' and e.category = 'dispute' then {{ contra }} else prev.dispute_contra end as {{ double }}),
+        cast(case when e.event_kind = 'reversal' and e.category = 'dispute' then {{ cleared }} else prev.dispute_cleared end as {{ double }}),
+        cast(case when e.event_kind = 'reversal' and e.category = 'dispute' then e.q * prev.v_after
+            else prev.dispute_unrecovered end as {{ double }}),
+        cast(case when e.event_kind = 'reversal' and e.category = 'bad_debt' then {{ contra }} else prev.mark_contra end as {{ double }}),
+        cast(case when e.event_kind = 'reversal' and e.category = 'bad_debt' then {{ cleared }} else prev.mark_cleared end as {{ double }}),
+        cast(case when e.event_kind = 'reversal' and e.category = 'bad_debt' then e.q * prev.v_after
+            else prev.mark_unrecovered end as {{ double }})
     from line_walk as prev
     inner join line_events as e
         on e.source_label = prev.source_label
@@ -345,15 +348,15 @@ piece_factors as (
         part_pieces.*,
         coalesce(piece_steps.phi_after, 1) as phi,
         {%- if daily %}
-        part_pieces.recognized_before + cast(part_pieces.amount as double)
+        part_pieces.recognized_before + cast(part_pieces.amount as {{ type_double() }})
             * {{ days_between('part_pieces.recognized_on', 'part_pieces.piece_start') }}
             / {{ days_between('part_pieces.recognized_on', 'part_pieces.part_end_on') }} as s_start,
-        part_pieces.recognized_before + cast(part_pieces.amount as double)
+        part_pieces.recognized_before + cast(part_pieces.amount as {{ type_double() }})
             * {{ days_between('part_pieces.recognized_on', 'part_pieces.piece_end') }}
             / {{ days_between('part_pieces.recognized_on', 'part_pieces.part_end_on') }} as s_end
         {%- else %}
-        cast(part_pieces.recognized_before as double) as s_start,
-        cast(part_pieces.recognized_before + part_pieces.amount as double) as s_end
+        cast(part_pieces.recognized_before as {{ type_double() }}) as s_start,
+        cast(part_pieces.recognized_before + part_pieces.amount as {{ type_double() }}) as s_end
         {%- endif %}
     from part_pieces
     left join piece_steps

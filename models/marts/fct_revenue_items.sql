@@ -277,7 +277,7 @@ rows_unioned as (
         cleared_amount,
         recovered_amount,
         other_loss_amount,
-        cast(null as timestamp with time zone) as synced_at
+        cast(null as {{ type_timestamptz() }}) as synced_at
     from reversal_rows
     {% endif %}
 ),
@@ -293,12 +293,12 @@ converted as (
         cast(power(10, least(rows_unioned.currency_exponent, 2)) as bigint) as currency_aware_divider,
         -- the converted whole line, split into equal (unrounded) parts
         cast({{ convert_minor('rows_unioned.line_amount', 'rows_unioned.currency', 'rows_unioned.currency_exponent',
-                              'exchange_rates.fx_factor', 'base_exponents.exponent') }} as double)
+                              'exchange_rates.fx_factor', 'base_exponents.exponent') }} as {{ type_double() }})
             / rows_unioned.part_count as base_amount_exact
         {%- else -%}
         cast(power(10, rows_unioned.currency_exponent) as bigint) as currency_aware_divider,
         cast({{ convert_minor('rows_unioned.original_amount', 'rows_unioned.currency', 'rows_unioned.currency_exponent',
-                              'exchange_rates.fx_factor', 'base_exponents.exponent') }} as double) as base_amount_exact
+                              'exchange_rates.fx_factor', 'base_exponents.exponent') }} as {{ type_double() }}) as base_amount_exact
         {%- endif %},
         {%- for column in ['cleared_amount', 'recovered_amount', 'other_loss_amount'] %}
         {{ convert_minor('rows_unioned.' ~ column, 'rows_unioned.currency', 'rows_unioned.currency_exponent',
@@ -337,7 +337,7 @@ final as (
         cast(line_amount as bigint) as line_amount,
         currency_aware_divider,
         {% if parity -%}
-        cast(cast(line_amount as double) / currency_aware_divider as {{ money_type() }}) as currency_aware_amount,
+        cast(cast(line_amount as {{ type_double() }}) / currency_aware_divider as {{ money_type() }}) as currency_aware_amount,
         {%- else -%}
         {{ minor_to_major('original_amount', 'currency_exponent') }} as currency_aware_amount,
         {%- endif %}

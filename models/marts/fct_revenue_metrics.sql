@@ -122,25 +122,25 @@ joined as (
 ratios as (
     select
         *,
-        case when paying_customers > 0 then cast(gross_revenue as double) / paying_customers end as arpu,
+        case when paying_customers > 0 then cast(gross_revenue as {{ type_double() }}) / paying_customers end as arpu,
         case when customers_at_start + new_customers > 0
-            then cast(churned_customers as double) / (customers_at_start + new_customers)
+            then cast(churned_customers as {{ type_double() }}) / (customers_at_start + new_customers)
         end as subscriber_churn_rate,
         case when starting_mrr > 0
-            then cast(churned_mrr + contraction_mrr as double) / cast(starting_mrr as double)
+            then cast(churned_mrr + contraction_mrr as {{ type_double() }}) / cast(starting_mrr as {{ type_double() }})
         end as mrr_churn_rate,
         case when starting_mrr > 0
-            then cast(churned_mrr + contraction_mrr - expansion_mrr - reactivation_mrr as double) / cast(starting_mrr as double)
+            then cast(churned_mrr + contraction_mrr - expansion_mrr - reactivation_mrr as {{ type_double() }}) / cast(starting_mrr as {{ type_double() }})
         end as net_mrr_churn_rate,
         case when starting_mrr > 0
-            then cast(starting_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr as double)
-                / cast(starting_mrr as double)
+            then cast(starting_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr as {{ type_double() }})
+                / cast(starting_mrr as {{ type_double() }})
         end as net_mrr_retention,
         case when previous_gross_revenue > 0
-            then cast(gross_revenue - previous_gross_revenue as double) / cast(previous_gross_revenue as double)
+            then cast(gross_revenue - previous_gross_revenue as {{ type_double() }}) / cast(previous_gross_revenue as {{ type_double() }})
         end as revenue_growth_mom,
         case when previous_mrr > 0
-            then cast(mrr - previous_mrr as double) / cast(previous_mrr as double)
+            then cast(mrr - previous_mrr as {{ type_double() }}) / cast(previous_mrr as {{ type_double() }})
         end as mrr_growth_mom
     from joined
 ),
@@ -172,9 +172,6 @@ final as (
         cast(churned_mrr + contraction_mrr as {{ money_type() }}) as churned_revenue,
         arpu,
         subscriber_churn_rate,
-        -- the earlier name of subscriber_churn_rate's numerator over customers at start only; the dashboard's until it moves
-        case when customers_at_start > 0 then cast(churned_customers as double) / customers_at_start end
-            as customer_churn_rate,
         mrr_churn_rate,
         net_mrr_churn_rate,
         net_mrr_retention,

@@ -20,7 +20,7 @@ final as (
         status,
         started_at,
         ended_at,
-        cast(metadata as json) as metadata
+        cast(metadata as {{ type_json_column() }}) as metadata
     from subscriptions
 )
 

@@ -16,7 +16,7 @@ source as (
     select * from {{ rates }}
     {%- else -%}
     select cast(null as date) as date, cast(null as {{ dbt.type_string() }}) as currency,
-        cast(null as double) as rate
+        cast(null as {{ type_double() }}) as rate
     where 1 = 0
     {%- endif %}
 ),
@@ -25,7 +25,7 @@ final as (
     select
         cast(date as date) as rate_date,
         upper(currency) as currency,
-        cast(rate as double) as rate_per_eur
+        cast(rate as {{ type_double() }}) as rate_per_eur
     from source
     where rate is not null
 )

@@ -52,7 +52,7 @@ final as (
         {{ minor_to_major(json_integer('extracted.amount'), 'currency_exponents.exponent') }} as amount_major,
         {{ minor_to_major(json_integer('extracted.fee'), 'currency_exponents.exponent') }} as fee_major,
         {{ minor_to_major(json_integer('extracted.net'), 'currency_exponents.exponent') }} as net_major,
-        cast(extracted.exchange_rate as double) as exchange_rate,
+        cast(extracted.exchange_rate as {{ type_double() }}) as exchange_rate,
         extracted.description,
         {{ from_unixtime('extracted.available_on') }} as available_on,
         {{ from_unixtime('extracted.created') }} as created_at,

@@ -126,7 +126,7 @@ final as (
         coalesce(
             {{ json_integer('shaped.legacy_price_unit_amount') }},
             {{ json_integer('shaped.legacy_plan_amount') }},
-            {{ json_integer('round(cast(shaped.pricing_unit_amount_decimal as double))') }}
+            {{ json_integer(round_half_away('cast(shaped.pricing_unit_amount_decimal as ' ~ type_double() ~ ')')) }}
         ) as embedded_unit_amount,
         shaped.description,
         upper(shaped.currency) as currency,

@@ -35,7 +35,7 @@ final as (
         upper(extracted.currency) as currency,
         currency_exponents.exponent as currency_exponent,
         {%- set unit_amount = 'coalesce(' ~ json_integer('extracted.unit_amount') ~ ', '
-                              ~ json_integer('round(cast(extracted.unit_amount_decimal as double))') ~ ')' %}
+                              ~ json_integer(round_half_away('cast(extracted.unit_amount_decimal as ' ~ type_double() ~ ')')) ~ ')' %}
         {{ unit_amount }} as unit_amount,
         {{ minor_to_major(unit_amount, 'currency_exponents.exponent') }} as unit_amount_major,
         extracted.type as price_type,

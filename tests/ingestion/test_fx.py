@@ -43,8 +43,9 @@ def test_loads_reference_exchange_rate(tmp_path: Path) -> None:
     from ingestion.pipeline import load_reference_rates
 
     n = load_reference_rates(pipelines_dir=str(tmp_path / "pipelines"), fx_overrides=[("KWD", 0.335, "2020-01-01")])
-    # refreshed, not appended
+    # the same rates again: nothing to write (I15), the table is kept as it is
     again = load_reference_rates(pipelines_dir=str(tmp_path / "pipelines"), fx_overrides=[("KWD", 0.335, "2020-01-01")])
+    assert again == 0
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         count, eur = con.execute(
             "select count(*), count(*) filter (where currency = 'EUR' and rate = 1) from reference.exchange_rate"
@@ -55,12 +56,29 @@ def test_loads_reference_exchange_rate(tmp_path: Path) -> None:
                 "where table_schema = 'reference' and table_name = 'exchange_rate'"
             ).fetchall()
         )
-    assert n == again == count > 100_000
+    assert n == count > 100_000
     assert eur > 6000
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         kwd = con.execute("select date, rate from reference.exchange_rate where currency = 'KWD'").fetchall()
     assert kwd == [(dt.date(2020, 1, 1), 0.335)]
     assert types["date"] == "DATE" and types["rate"] == "DOUBLE" and types["currency"] == "VARCHAR"
+
+
+@pytest.mark.usefixtures("stripe_env")
+def test_rates_are_reloaded_when_what_they_come_from_changes(tmp_path: Path) -> None:
+    """I15: other extra rates, or a warehouse without the table, load again (replaced, not appended)."""
+    from ingestion.pipeline import load_reference_rates
+
+    pipelines = str(tmp_path / "pipelines")
+    n = load_reference_rates(pipelines_dir=pipelines, fx_overrides=[("KWD", 0.335, "2020-01-01")])
+    assert load_reference_rates(pipelines_dir=pipelines, fx_overrides=[("KWD", 0.34, "2020-01-01")]) == n
+    (tmp_path / "warehouse.duckdb").unlink()
+    assert load_reference_rates(pipelines_dir=pipelines, fx_overrides=[("KWD", 0.34, "2020-01-01")]) == n
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        count, kwd = con.execute(
+            "select count(*), max(rate) filter (where currency = 'KWD') from reference.exchange_rate"
+        ).fetchone()
+    assert (count, kwd) == (n, 0.34)
 
 
 def test_extra_rates_for_currencies_the_ecb_does_not_publish(tmp_path: Path) -> None:

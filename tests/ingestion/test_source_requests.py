@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests_mock
@@ -132,6 +134,62 @@ def test_second_run_asks_from_the_stored_cursors(
     # the `event` table itself continues from its own cursor
     (event_table,) = [q for q in list_requests(http, "/v1/events") if "types[]" not in q]
     assert "created[gte]" not in event_table  # no event existed at the first run: list all again
+
+
+def test_an_incremental_run_sends_every_resource_s_lists_at_once(
+    tmp_path: Path, stripe: MockStripe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """I15: each resource's list and events requests are in flight together, not resource after
+    resource. The first six go through a barrier of six: sent one after another, they would time out."""
+    from ingestion.stripe.client import StripeClient
+
+    small_account(stripe, NOW)
+    selection = ["customer", "invoice", "charge"]
+    run_pipeline(tmp_path, resources=selection)
+    stripe.now = NOW + 3600
+    barrier = threading.Barrier(6, timeout=30)
+    through: list[str] = []
+    lock = threading.Lock()
+    send = StripeClient._send
+
+    def held_send(self: StripeClient, url: str, params: Any) -> Any:
+        if not url.endswith("/v1/account") and (params or {}).get("limit") != 1:  # not the account check, clock
+            with lock:
+                through.append(url)
+                wait = len(through) <= 6
+            if wait:
+                barrier.wait()  # raises BrokenBarrierError (the run fails) if the six never meet
+        return send(self, url, params)
+
+    monkeypatch.setattr(StripeClient, "_send", held_send)
+    result = run_pipeline(tmp_path, resources=selection)
+    # customers, invoices and charges listed since their cursors, and the events of each
+    assert sorted(u.rsplit("/", 1)[-1] for u in through) == [
+        "charges",
+        "customers",
+        "events",
+        "events",
+        "events",
+        "invoices",
+    ]
+    assert {r.mode for r in result.stats.resources.values()} == {"incremental"}
+
+
+def test_an_incremental_run_with_many_pages_takes_more_workers_and_lists_each_object_once(
+    tmp_path: Path, stripe: MockStripe, http: requests_mock.Mocker
+) -> None:
+    """An incremental list starts with one worker; pages that say there is more hand work to others."""
+    stripe.add("customer", {"id": "cus_old", "object": "customer", "created": NOW - 86400})
+    run_pipeline(tmp_path, resources=["customer"], page_size=2, backfill_slices=3, overlap_seconds=0)
+    for i in range(9):
+        stripe.add("customer", {"id": f"cus_{i}", "object": "customer", "created": NOW + 100 * i})
+    stripe.now = NOW + 3600
+    http.reset_mock()
+    result = run_pipeline(tmp_path, resources=["customer"], page_size=2, backfill_slices=3, overlap_seconds=0)
+    pages = [qs(r) for r in requests_to(http, "/v1/customers") if qs(r).get("limit") == ["2"]]
+    assert result.stats.resources["customer"].listed == 10  # the 9 new ones and the one at the cursor: no overlap
+    assert len(pages) >= 5
+    assert sorted(r["id"] for r in rows(tmp_path, "customer")) == sorted([f"cus_{i}" for i in range(9)] + ["cus_old"])
 
 
 def test_events_are_read_with_their_types(tmp_path: Path, stripe: MockStripe, http: requests_mock.Mocker) -> None:

@@ -12,7 +12,7 @@ import pytest
 import requests
 import requests_mock
 
-from ingestion.stripe.client import STRIPE_API_VERSION, RateLimiter, RetryPolicy, StripeClient, default_rate_limit
+from ingestion.stripe.client import STRIPE_API_VERSION, RateLimiter, RetryPolicy, StripeClient
 from ingestion.stripe.errors import (
     StripeAuthError,
     StripePermissionError,
@@ -259,13 +259,79 @@ def test_sync_clock_makes_one_cheap_request(http: requests_mock.Mocker) -> None:
     assert http.last_request.qs == {"status": ["all"], "limit": ["1"]}
 
 
-def test_default_rate_limits() -> None:
-    assert default_rate_limit("sk_test_x") == 25
-    assert default_rate_limit("rk_test_x") == 25
-    assert default_rate_limit("sk_live_x") == 100
-    assert default_rate_limit("rk_live_x") == 100
-    assert StripeClient("sk_test_x").limiter.rate == 25
-    assert StripeClient("sk_live_x", max_requests_per_second=7).limiter.rate == 7
+def test_no_fixed_cap_by_default() -> None:
+    """I15: the pace follows the server's 429s; a configured rate is a cap; 0 never paces."""
+    assert StripeClient("sk_test_x").limiter.rate == float("inf")
+    assert StripeClient("sk_test_x").limiter.adaptive
+    capped = StripeClient("sk_live_x", max_requests_per_second=7).limiter
+    assert capped.rate == 7 and capped.ceiling == 7
+    off = StripeClient("sk_live_x", max_requests_per_second=0).limiter
+    assert off.rate == float("inf") and not off.adaptive
+
+
+def test_a_429_paces_under_the_rate_the_server_accepted() -> None:
+    """Uncapped until the first 429; then a little under what was answered in the last second; a
+    second 429 within the cooldown (an answer to a request sent before the cut) cuts no further."""
+    sleeps = Sleeps()
+    limiter = RateLimiter(None, clock=sleeps.clock, sleep=sleeps)
+    for _ in range(120):  # 120 answers over 1.2 s: 100 in the last second
+        sleeps.now += 0.01
+        assert limiter.acquire() == 0.0
+        limiter.succeeded()
+    limiter.throttled()
+    assert limiter.rate == pytest.approx(100 * RateLimiter.DECREASE)
+    limiter.throttled()
+    assert limiter.cuts == 1
+    sleeps.now += RateLimiter.COOLDOWN
+    limiter.throttled()  # nothing answered in the last second: one cut takes at most a quarter
+    assert limiter.rate == pytest.approx(100 * RateLimiter.DECREASE * RateLimiter.MAX_CUT)
+    assert limiter.cuts == 2
+    for _ in range(30):  # 429s every second with nothing accepted: down to the floor, never below
+        sleeps.now += RateLimiter.COOLDOWN
+        limiter.throttled()
+    assert limiter.rate == RateLimiter.MIN_RATE
+
+
+def test_the_pace_rises_while_it_holds_requests_back() -> None:
+    sleeps = Sleeps()
+    limiter = RateLimiter(None, clock=sleeps.clock, sleep=sleeps)
+    for _ in range(60):
+        sleeps.now += 0.01
+        limiter.acquire()
+        limiter.succeeded()
+    limiter.throttled()  # a run younger than a second: 60 answers over the 0.59 s since the first
+    paced = limiter.rate
+    assert paced == pytest.approx(60 / 0.59 * RateLimiter.DECREASE)
+    started = sleeps.now
+    for _ in range(300):  # the client wants more than the pace gives: every acquire waits
+        limiter.acquire()
+        limiter.succeeded()
+    assert limiter.rate > paced
+    elapsed = sleeps.now - started
+    assert limiter.rate <= paced + elapsed + 1  # about one request/s more per second, at this rate
+
+
+def test_a_cap_stays_a_cap() -> None:
+    sleeps = Sleeps()
+    limiter = RateLimiter(10, clock=sleeps.clock, sleep=sleeps)
+    for _ in range(100):
+        limiter.acquire()
+        limiter.succeeded()
+    assert limiter.rate == 10
+    assert sleeps.now == pytest.approx(99 / 10, rel=0.01)
+
+
+def test_retries_on_429_teach_the_client_its_pace(http: requests_mock.Mocker) -> None:
+    sleeps = Sleeps()
+    api = client(sleeps, max_requests_per_second=None)
+    ok = {"json": list_object([])}
+    answers = [ok] * 50 + [{"status_code": 429, "json": {"error": {}}}, ok]
+    http.get(URL, answers)
+    for _ in range(51):
+        sleeps.now += 0.01
+        api.get("/v1/charges")
+    assert api.stats.rate_limited == 1 and api.limiter.cuts == 1
+    assert api.limiter.rate == pytest.approx(100 * RateLimiter.DECREASE, rel=0.05)
 
 
 def test_token_bucket_paces_requests() -> None:

@@ -387,7 +387,7 @@ def test_metrics(q: Any) -> None:
     rows = {
         r[0]: r[1:]
         for r in q("""
-        select strftime(month_start, '%Y-%m'), gross_revenue, paying_customers, arpu, customer_churn_rate, ltv,
+        select strftime(month_start, '%Y-%m'), gross_revenue, paying_customers, arpu, subscriber_churn_rate, ltv,
                active_subscriptions, trialing_subscriptions, new_subscriptions, churned_subscriptions
         from revenue_analytics.fct_revenue_metrics""")
     }
@@ -395,7 +395,7 @@ def test_metrics(q: Any) -> None:
     assert jun[:2] == (D("146.670"), 3)  # A, G, D
     assert jun[2] == pytest.approx(146.67 / 3)
     apr = rows["2024-04"]
-    assert apr[3] == pytest.approx(0.5)  # B and G churned of A, B, G, T
+    assert apr[3] == pytest.approx(0.5)  # B and G churned of A, B, G, T at start, none new
     assert apr[4] == pytest.approx((205.00 / 3) / 0.5)  # ARPU / churn rate
     assert rows["2024-05"][4] is None  # no churn: LTV undefined
     assert rows["2024-01"][5:] == (3, 1, 4, 0)  # A, B, G1 active; T trialing; all four new

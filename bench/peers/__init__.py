@@ -1,0 +1,1 @@
+"""Other loaders the benchmarks compare against (benchmark only; README.md says where each comes from)."""
