@@ -116,31 +116,19 @@ class EventFolder:
             deletion = self._deleted.get(object_id)
             source = full or deletion
             assert source is not None
-            if deletion is not None:
-                out.append(
-                    ObjectState(
-                        id=object_id,
-                        object=source.obj,
-                        state_at=latest_key[0],
-                        event_id=latest_key[1],
-                        event_type=deletion.event_type,
-                        api_version=source.api_version,
-                        is_deleted=True,
-                        deleted_at=deletion.key[0],
-                        has_full_data=full is not None,
-                    )
+            out.append(
+                ObjectState(
+                    id=object_id,
+                    object=source.obj,
+                    state_at=latest_key[0],
+                    event_id=latest_key[1],
+                    event_type=(deletion or source).event_type,
+                    api_version=source.api_version,
+                    is_deleted=deletion is not None,
+                    deleted_at=deletion.key[0] if deletion is not None else None,
+                    has_full_data=full is not None,
                 )
-            else:
-                out.append(
-                    ObjectState(
-                        id=object_id,
-                        object=source.obj,
-                        state_at=latest_key[0],
-                        event_id=latest_key[1],
-                        event_type=source.event_type,
-                        api_version=source.api_version,
-                    )
-                )
+            )
         out.sort(key=lambda s: (s.state_at, s.id))
         return out
 
